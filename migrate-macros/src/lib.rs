@@ -1,0 +1,14 @@
+//! Implementation detail of the `migrate` crate.
+
+mod env;
+mod expand;
+
+/// Embeds a folder of numbered SQL migrations, checked at compile time.
+///
+/// See the `migrate` crate's documentation.
+#[proc_macro]
+pub fn migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    expand::migrations(input.into())
+        .unwrap_or_else(expand::fallback)
+        .into()
+}

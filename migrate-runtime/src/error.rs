@@ -1,0 +1,126 @@
+//! The runtime's error type.
+
+/// Why [`Migrations::run`](crate::Migrations::run) or [`status`](crate::Migrations::status) failed.
+///
+/// When it is returned, the database holds every migration that was committed
+/// before the failure and nothing of the failing one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An applied migration's file was edited after it ran.
+    #[error(
+        "migration {version} ({name}) was applied with checksum {applied} but the embedded migration has checksum {embedded}; \
+         an applied migration must not be edited: restore the file as it was and put the change in a new migration"
+    )]
+    Modified {
+        /// Its version.
+        version: i64,
+        /// Its name, from the embedded set.
+        name: String,
+        /// The checksum recorded when it was applied.
+        applied: String,
+        /// The checksum of the embedded migration.
+        embedded: String,
+    },
+
+    /// The database has applied migrations that this binary does not contain.
+    #[error(
+        "the database has migration(s) {} applied that this binary does not know: the database is newer than the code; \
+         run a binary built with those migrations, or restore a database that matches this one",
+        list(versions)
+    )]
+    UnknownApplied {
+        /// The versions unknown to the binary.
+        versions: Vec<i64>,
+    },
+
+    /// A pending migration is older than one already applied (usually merged late from a branch).
+    #[error(
+        "migration {version} ({name}) is pending but older than the latest applied migration {latest}; \
+         renumber it after {latest}, or allow it with `Migrations::runner().allow_out_of_order(true)`"
+    )]
+    OutOfOrder {
+        /// The pending migration's version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// The highest applied version.
+        latest: i64,
+    },
+
+    /// A statement of a migration failed; the migration was rolled back.
+    #[error(
+        "migration {version} ({name}) failed at line {line} and was rolled back: {message}\n  statement: {statement}"
+    )]
+    Failed {
+        /// The migration's version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// The line of the statement in the migration file.
+        line: usize,
+        /// The statement that failed.
+        statement: String,
+        /// SQLite's message.
+        message: String,
+        /// The underlying error.
+        error: rusqlite::Error,
+    },
+
+    /// The file is not a SQLite database. It was not modified.
+    #[error("{path} is not a SQLite database (SQLite: {message}); check the path: the file was left untouched")]
+    NotADatabase {
+        /// The database path.
+        path: String,
+        /// SQLite's message.
+        message: String,
+    },
+
+    /// The database (or its folder) cannot be written. It was not modified.
+    #[error("{path} is read-only (SQLite: {message}); migrations need write access to the file and its folder")]
+    ReadOnly {
+        /// The database path.
+        path: String,
+        /// SQLite's message.
+        message: String,
+    },
+
+    /// Another connection held a lock for longer than the busy timeout. Nothing was changed.
+    #[error(
+        "{path} is locked by another connection (SQLite: {message}); nothing was changed: retry, \
+         or raise the busy timeout with `Connection::busy_timeout`"
+    )]
+    Locked {
+        /// The database path.
+        path: String,
+        /// SQLite's message.
+        message: String,
+    },
+
+    /// Any other SQLite error.
+    #[error("SQLite error while migrating: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+fn list(versions: &[i64]) -> String {
+    let shown: Vec<String> = versions.iter().map(ToString::to_string).collect();
+    shown.join(", ")
+}
+
+impl Error {
+    /// Classifies an error from `conn`, naming the database file.
+    pub(crate) fn from_sqlite(error: rusqlite::Error, conn: &rusqlite::Connection) -> Self {
+        use rusqlite::ErrorCode;
+        let path = match conn.path() {
+            Some("") | None => ":memory:".to_owned(),
+            Some(p) => p.to_owned(),
+        };
+        let message = crate::check::sqlite_message(&error).0;
+        match error.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => Self::NotADatabase { path, message },
+            Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => Self::ReadOnly { path, message },
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Locked { path, message },
+            _ => Self::Sqlite(error),
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! Runtime and checking code of the [`migrate`](https://docs.rs/migrate) crate.
+//!
+//! - [`Migration`] and [`Migrations`]: the set embedded by `migrate::migrations!`, and the
+//!   runner that applies it to a [`rusqlite::Connection`] ([`Migrations::run`],
+//!   [`Migrations::status`]).
+//! - [`check`]: the build-time checks the macro runs (file names, numbering, statements,
+//!   execution against an in-memory SQLite), usable by any tool.
+//! - [`checksum()`]: the documented checksum of a migration.
+//!
+//! # Example
+//!
+//! ```
+//! use migrate_runtime::{Migration, Migrations, checksum};
+//!
+//! const SQL: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);";
+//! static SET: Migrations = Migrations::from_static(&[
+//!     Migration::new(1, "create_users", "001_create_users.sql", SQL, [0; 32]),
+//! ]);
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // The macro computes the checksum at compile time; here the doc test has none.
+//! let mut conn = rusqlite::Connection::open_in_memory()?;
+//! let report = SET.run(&mut conn)?;
+//! assert_eq!(report.applied.len(), 1);
+//! assert!(SET.status(&conn)?.is_up_to_date());
+//! # let _ = checksum(SQL);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod check;
+pub mod checksum;
+pub mod diagnostic;
+mod error;
+mod exec;
+mod migration;
+pub mod name;
+mod run;
+pub mod sql;
+
+pub use checksum::checksum;
+pub use error::Error;
+pub use migration::{Migration, Migrations};
+pub use run::{Applied, AppliedMigration, DEFAULT_BUSY_TIMEOUT, Report, Runner, Status};
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,127 @@
+//! The embedded migrations: one [`Migration`] per file, gathered in [`Migrations`].
+
+use std::fmt;
+
+/// One migration, as embedded by `migrations!`.
+///
+/// # Examples
+///
+/// ```
+/// use migrate_runtime::Migration;
+///
+/// static M: Migration = Migration::new(1, "create_users", "001_create_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY)", [0; 32]);
+/// assert_eq!(M.to_string(), "001_create_users");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Migration {
+    version: i64,
+    name: &'static str,
+    file_name: &'static str,
+    sql: &'static str,
+    checksum: [u8; 32],
+}
+
+impl Migration {
+    /// A migration; `checksum` must be [`checksum(sql)`](crate::checksum()). The macro calls this.
+    pub const fn new(
+        version: i64,
+        name: &'static str,
+        file_name: &'static str,
+        sql: &'static str,
+        checksum: [u8; 32],
+    ) -> Self {
+        Self { version, name, file_name, sql, checksum }
+    }
+
+    /// The version, from the file name's digits.
+    pub const fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The description, from the file name (`create_users`).
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The file name (`001_create_users.sql`).
+    pub const fn file_name(&self) -> &'static str {
+        self.file_name
+    }
+
+    /// The SQL, as validated at build time (a leading byte-order mark removed).
+    pub const fn sql(&self) -> &'static str {
+        self.sql
+    }
+
+    /// The SHA-256 checksum of the canonical SQL (see [`checksum`](crate::checksum())).
+    pub const fn checksum(&self) -> &[u8; 32] {
+        &self.checksum
+    }
+
+    /// The checksum in lowercase hexadecimal, as stored in `schema_migrations`.
+    pub fn checksum_hex(&self) -> String {
+        crate::checksum::to_hex(&self.checksum)
+    }
+}
+
+/// Shows the file name without `.sql`: `001_create_users`.
+impl fmt::Display for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.file_name.strip_suffix(".sql").unwrap_or(self.file_name))
+    }
+}
+
+/// The ordered set of migrations embedded by `migrations!`.
+///
+/// Apply it with [`run`](Self::run), inspect a database with [`status`](Self::status).
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    migrations: &'static [Migration],
+}
+
+impl Migrations {
+    /// A set from migrations sorted by version, with unique versions. The macro calls this.
+    pub const fn from_static(migrations: &'static [Migration]) -> Self {
+        Self { migrations }
+    }
+
+    /// The migrations, in version order.
+    pub fn iter(&self) -> std::slice::Iter<'static, Migration> {
+        self.migrations.iter()
+    }
+
+    /// The migrations as a slice, in version order.
+    pub const fn as_slice(&self) -> &'static [Migration] {
+        self.migrations
+    }
+
+    /// How many migrations there are.
+    pub const fn len(&self) -> usize {
+        self.migrations.len()
+    }
+
+    /// Whether there are none.
+    pub const fn is_empty(&self) -> bool {
+        self.migrations.is_empty()
+    }
+
+    /// The migration with this version.
+    pub fn get(&self, version: i64) -> Option<&'static Migration> {
+        let index = self.migrations.binary_search_by_key(&version, Migration::version).ok()?;
+        Some(&self.migrations[index])
+    }
+
+    /// The highest version, if there are migrations.
+    pub fn latest_version(&self) -> Option<i64> {
+        self.migrations.last().map(Migration::version)
+    }
+}
+
+impl IntoIterator for &Migrations {
+    type Item = &'static Migration;
+    type IntoIter = std::slice::Iter<'static, Migration>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}

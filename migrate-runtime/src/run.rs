@@ -1,0 +1,286 @@
+//! Applies migrations to a database and reports where it stands.
+
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::check::TRACKING_TABLE;
+use crate::{Error, Migration, Migrations, Result};
+
+/// The busy timeout set on a connection that has none, so that processes starting
+/// together wait for each other instead of failing.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+const CREATE_TRACKING_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL
+)";
+
+/// A row of `schema_migrations`: a migration applied to the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    /// The migration's version.
+    pub version: i64,
+    /// Its name when it was applied.
+    pub name: String,
+    /// Its checksum when it was applied, in lowercase hexadecimal.
+    pub checksum: String,
+    /// When it was applied, UTC, ISO 8601 (`2026-11-25T12:00:00.123Z`).
+    pub applied_at: String,
+    /// How long it took, in milliseconds.
+    pub duration_ms: i64,
+}
+
+/// A migration applied by [`Migrations::run`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The migration.
+    pub migration: &'static Migration,
+    /// How long its statements took, tracking row included.
+    pub duration: Duration,
+}
+
+/// What [`Migrations::run`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The migrations this call applied, in order. Empty when nothing was pending.
+    pub applied: Vec<Applied>,
+}
+
+/// Where a database stands compared with the embedded migrations; see [`Migrations::status`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Applied migrations whose checksum matches the embedded one.
+    pub applied: Vec<AppliedMigration>,
+    /// Embedded migrations not applied yet, in version order.
+    pub pending: Vec<&'static Migration>,
+    /// Applied migrations whose file changed since, with the embedded migration.
+    pub modified: Vec<(AppliedMigration, &'static Migration)>,
+    /// Applied migrations that the binary does not contain.
+    pub unknown: Vec<AppliedMigration>,
+}
+
+impl Status {
+    /// The highest applied version, if any migration is applied.
+    pub fn version(&self) -> Option<i64> {
+        let known = self.applied.iter().chain(self.modified.iter().map(|(a, _)| a));
+        known.chain(&self.unknown).map(|a| a.version).max()
+    }
+
+    /// Whether the database matches the binary and nothing is pending.
+    pub fn is_up_to_date(&self) -> bool {
+        self.pending.is_empty() && self.modified.is_empty() && self.unknown.is_empty()
+    }
+
+    /// Pending migrations older than the highest applied one.
+    pub fn out_of_order(&self) -> impl Iterator<Item = &'static Migration> + '_ {
+        let latest = self.version().unwrap_or(i64::MIN);
+        self.pending.iter().copied().filter(move |m| m.version() < latest)
+    }
+}
+
+/// Applies a [`Migrations`] set with options; from [`Migrations::runner`].
+#[derive(Debug, Clone)]
+pub struct Runner<'a> {
+    migrations: &'a Migrations,
+    allow_out_of_order: bool,
+}
+
+impl Migrations {
+    /// Applies every pending migration, in version order, each in its own
+    /// `BEGIN IMMEDIATE` transaction together with its row in `schema_migrations`.
+    ///
+    /// Several processes may call it at once on one database file: each migration is
+    /// applied exactly once and all calls succeed. A connection without a busy timeout
+    /// gets [`DEFAULT_BUSY_TIMEOUT`]. After each migration, `PRAGMA user_version` is set
+    /// to its version when that fits in an `i32`.
+    ///
+    /// # Errors
+    ///
+    /// Before changing anything: [`Error::Modified`], [`Error::UnknownApplied`],
+    /// [`Error::OutOfOrder`], [`Error::NotADatabase`], [`Error::ReadOnly`],
+    /// [`Error::Locked`]. While applying: [`Error::Failed`], after which the failing
+    /// migration is fully rolled back and earlier ones stay applied.
+    pub fn run(&self, conn: &mut Connection) -> Result<Report> {
+        self.runner().run(conn)
+    }
+
+    /// A runner with options, such as [`Runner::allow_out_of_order`].
+    pub fn runner(&self) -> Runner<'_> {
+        Runner { migrations: self, allow_out_of_order: false }
+    }
+
+    /// Compares the database with the embedded migrations without changing anything.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotADatabase`] and other SQLite errors while reading `schema_migrations`.
+    pub fn status(&self, conn: &Connection) -> Result<Status> {
+        let history = read_history(conn).map_err(|e| Error::from_sqlite(e, conn))?;
+        Ok(compare(self, history))
+    }
+}
+
+impl Runner<'_> {
+    /// Applies a pending migration even when a newer one is already applied
+    /// (for example, merged late from a branch). Off by default.
+    pub fn allow_out_of_order(&mut self, allow: bool) -> &mut Self {
+        self.allow_out_of_order = allow;
+        self
+    }
+
+    /// Applies every pending migration; see [`Migrations::run`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrations::run`].
+    pub fn run(&self, conn: &mut Connection) -> Result<Report> {
+        let sqlite = |e| Error::from_sqlite(e, conn);
+        let timeout: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).map_err(sqlite)?;
+        if timeout <= 0 {
+            conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(sqlite)?;
+        }
+
+        // Without a lock first: on an up-to-date database, nothing is written.
+        let status = self.migrations.status(conn)?;
+        self.verify(&status)?;
+        let mut report = Report::default();
+        if status.pending.is_empty() {
+            return Ok(report);
+        }
+
+        loop {
+            let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+                .map_err(|e| Error::from_sqlite(e, conn))?;
+            tx.execute_batch(CREATE_TRACKING_TABLE)
+                .map_err(|e| Error::from_sqlite(e, &tx))?;
+            // Read again under the lock: another process may have applied some.
+            let history = read_history(&tx).map_err(|e| Error::from_sqlite(e, &tx))?;
+            let status = compare(self.migrations, history);
+            self.verify(&status)?;
+            let Some(&migration) = status.pending.first() else {
+                tx.commit().map_err(|e| Error::from_sqlite(e, conn))?;
+                return Ok(report);
+            };
+            let started = Instant::now();
+            apply(&tx, migration)?;
+            let duration = started.elapsed();
+            let record = || -> rusqlite::Result<()> {
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum, applied_at, duration_ms)
+                     VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4)",
+                    rusqlite::params![
+                        migration.version(),
+                        migration.name(),
+                        migration.checksum_hex(),
+                        i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+                    ],
+                )?;
+                if let Ok(version) = i32::try_from(migration.version()) {
+                    tx.pragma_update(None, "user_version", version)?;
+                }
+                Ok(())
+            };
+            record().map_err(|e| Error::from_sqlite(e, &tx))?;
+            tx.commit().map_err(|e| failed(migration, "COMMIT", 0, e))?;
+            report.applied.push(Applied { migration, duration });
+        }
+    }
+
+    fn verify(&self, status: &Status) -> Result<()> {
+        if let Some((applied, migration)) = status.modified.first() {
+            return Err(Error::Modified {
+                version: migration.version(),
+                name: migration.name().to_owned(),
+                applied: applied.checksum.clone(),
+                embedded: migration.checksum_hex(),
+            });
+        }
+        if !status.unknown.is_empty() {
+            return Err(Error::UnknownApplied {
+                versions: status.unknown.iter().map(|a| a.version).collect(),
+            });
+        }
+        if !self.allow_out_of_order {
+            if let (Some(m), Some(latest)) = (status.out_of_order().next(), status.version()) {
+                return Err(Error::OutOfOrder {
+                    version: m.version(),
+                    name: m.name().to_owned(),
+                    latest,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs a migration's statements one by one on an open transaction.
+fn apply(conn: &Connection, migration: &Migration) -> Result<()> {
+    for statement in crate::sql::statements(migration.sql()) {
+        crate::exec::execute(conn, statement.text).map_err(|e| {
+            let line = crate::sql::line_column(migration.sql(), statement.offset).0;
+            failed(migration, statement.text, line, e)
+        })?;
+    }
+    Ok(())
+}
+
+fn failed(migration: &Migration, statement: &str, line: usize, error: rusqlite::Error) -> Error {
+    Error::Failed {
+        version: migration.version(),
+        name: migration.name().to_owned(),
+        line,
+        statement: statement.to_owned(),
+        message: crate::check::sqlite_message(&error).0,
+        error,
+    }
+}
+
+/// The rows of `schema_migrations` by version; empty when the table does not exist.
+fn read_history(conn: &Connection) -> rusqlite::Result<Vec<AppliedMigration>> {
+    let exists = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [TRACKING_TABLE],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(
+        "SELECT version, name, checksum, applied_at, duration_ms FROM schema_migrations ORDER BY version",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(AppliedMigration {
+            version: row.get(0)?,
+            name: row.get(1)?,
+            checksum: row.get(2)?,
+            applied_at: row.get(3)?,
+            duration_ms: row.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Sorts the history against the embedded set; both are ordered by version.
+fn compare(migrations: &Migrations, history: Vec<AppliedMigration>) -> Status {
+    let mut status = Status::default();
+    let mut embedded = migrations.iter().peekable();
+    for applied in history {
+        while let Some(m) = embedded.next_if(|m| m.version() < applied.version) {
+            status.pending.push(m);
+        }
+        match embedded.next_if(|m| m.version() == applied.version) {
+            Some(m) if m.checksum_hex() == applied.checksum => status.applied.push(applied),
+            Some(m) => status.modified.push((applied, m)),
+            None => status.unknown.push(applied),
+        }
+    }
+    status.pending.extend(embedded);
+    status
+}

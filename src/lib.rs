@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+
+/// Embeds a folder of numbered SQL migrations, checked at compile time.
+///
+/// `migrations!("migrations")` reads the `<version>_<name>.sql` files in the folder
+/// (relative to the calling crate's `Cargo.toml`), checks their names and numbering,
+/// executes them in order against an in-memory SQLite, and expands to a
+/// [`Migrations`] value with each file's SQL and checksum. Any problem is a compile
+/// error that names the file, line and column.
+///
+/// Editing a migration rebuilds the crate. To rebuild when a file is *added*, put
+/// `println!("cargo:rerun-if-changed=migrations");` in `build.rs`.
+///
+/// # Examples
+///
+/// ```
+/// static MIGRATIONS: migrate::Migrations = migrate::migrations!("migrations");
+/// assert_eq!(MIGRATIONS.iter().next().unwrap().name(), "create_users");
+/// ```
+pub use migrate_macros::migrations;
+pub use migrate_runtime::*;
+pub use rusqlite;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use migrate_runtime::Migration;
+}
