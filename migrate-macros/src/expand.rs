@@ -78,9 +78,15 @@ mod tests {
     #[test]
     fn rejects_non_literals_and_absolute_paths() {
         let err = migrations(quote!(some_ident)).unwrap_err();
-        assert!(err.to_string().starts_with("expected the migrations folder as a string literal"));
+        assert!(
+            err.to_string()
+                .starts_with("expected the migrations folder as a string literal")
+        );
         let err = migrations(quote!("/abs/migrations")).unwrap_err();
-        assert!(err.to_string().starts_with("absolute paths will only work on the current machine"));
+        assert!(
+            err.to_string()
+                .starts_with("absolute paths will only work on the current machine")
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@ use crate::sql::{self, Statement, TokenKind};
 pub const TRACKING_TABLE: &str = "schema_migrations";
 
 /// Statements that open or close transactions, which a migration must not run.
-const TRANSACTION_KEYWORDS: [&str; 6] = ["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"];
+const TRANSACTION_KEYWORDS: [&str; 6] =
+    ["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"];
 
 /// Sequential versions have fewer digits than this; longer ones are timestamps.
 const TIMESTAMP_DIGITS: usize = 10;
@@ -89,7 +90,12 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
     let mut diagnostics = Vec::new();
     let mut named = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| vec![Diagnostic::new(display_dir, format!("cannot read the migrations folder: {e}"))])?;
+        let entry = entry.map_err(|e| {
+            vec![Diagnostic::new(
+                display_dir,
+                format!("cannot read the migrations folder: {e}"),
+            )]
+        })?;
         let os_name = entry.file_name();
         let Some(file_name) = os_name.to_str() else {
             let lossy = os_name.to_string_lossy();
@@ -148,7 +154,11 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
             Err(d) => diagnostics.push(d),
         }
     }
-    if diagnostics.is_empty() { Ok(migrations) } else { Err(diagnostics) }
+    if diagnostics.is_empty() {
+        Ok(migrations)
+    } else {
+        Err(diagnostics)
+    }
 }
 
 fn name_error(display_path: &str, file_name: &str, error: &NameError) -> Diagnostic {
@@ -213,7 +223,9 @@ fn numbering(named: &[Named], display_dir: &str) -> Vec<Diagnostic> {
     for n in named {
         *widths.entry(n.digits.len()).or_default() += 1;
     }
-    let Some(first) = named.first() else { return diagnostics };
+    let Some(first) = named.first() else {
+        return diagnostics;
+    };
     let width = widths
         .iter()
         .max_by_key(|&(w, count)| (*count, *w == first.digits.len()))
@@ -226,7 +238,10 @@ fn numbering(named: &[Named], display_dir: &str) -> Vec<Diagnostic> {
                 n.name
             )
         } else {
-            format!("renumber the migrations so that every version has {} digits", padded.len())
+            format!(
+                "renumber the migrations so that every version has {} digits",
+                padded.len()
+            )
         };
         diagnostics.push(
             Diagnostic::new(
@@ -308,15 +323,22 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
     let statements = sql::statements(sql);
     if statements.is_empty() {
         return vec![
-            Diagnostic::new(display_path, "migration has no SQL statement (the file is empty or only holds comments)")
-                .with_help("add the statements, or delete the file if it is not needed"),
+            Diagnostic::new(
+                display_path,
+                "migration has no SQL statement (the file is empty or only holds comments)",
+            )
+            .with_help("add the statements, or delete the file if it is not needed"),
         ];
     }
     let mut diagnostics = Vec::new();
 
     let transaction: Vec<(&Statement<'_>, String)> = statements
         .iter()
-        .filter_map(|s| s.keyword().filter(|k| TRANSACTION_KEYWORDS.contains(&k.as_str())).map(|k| (s, k)))
+        .filter_map(|s| {
+            s.keyword()
+                .filter(|k| TRANSACTION_KEYWORDS.contains(&k.as_str()))
+                .map(|k| (s, k))
+        })
         .collect();
     if let Some((first, _)) = transaction.first() {
         let listed: Vec<String> = transaction
@@ -331,7 +353,10 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
             display_path,
             sql,
             first.offset,
-            format!("migration controls its own transaction: {}", listed.join(", ")),
+            format!(
+                "migration controls its own transaction: {}",
+                listed.join(", ")
+            ),
         );
         for (s, _) in &transaction[1..] {
             d = d.with_snippet(sql, s.offset);
@@ -347,7 +372,8 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
     for s in &statements {
         let hit = s.tokens.iter().find(|t| {
             t.kind != TokenKind::String
-                && t.identifier(s.text).is_some_and(|id| id.eq_ignore_ascii_case(TRACKING_TABLE))
+                && t.identifier(s.text)
+                    .is_some_and(|id| id.eq_ignore_ascii_case(TRACKING_TABLE))
         });
         if let Some(token) = hit {
             let offset = s.offset + token.start;
@@ -376,14 +402,20 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
 ///
 /// The first statement that fails, or an added `NOT NULL` column without a default.
 pub fn validate(migrations: &[SourceMigration]) -> Result<(), Diagnostic> {
-    let internal = |e: rusqlite::Error| Diagnostic::new("migrations", format!("cannot open the in-memory validation database: {e}"));
+    let internal = |e: rusqlite::Error| {
+        Diagnostic::new(
+            "migrations",
+            format!("cannot open the in-memory validation database: {e}"),
+        )
+    };
     let mut conn = Connection::open_in_memory().map_err(internal)?;
-    conn.pragma_update(None, "foreign_keys", true).map_err(internal)?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(internal)?;
     for m in migrations {
         let tx = conn.transaction().map_err(internal)?;
         for statement in sql::statements(&m.sql) {
-            let added = added_column_target(&statement)
-                .map(|table| (table.clone(), columns(&tx, &table)));
+            let added =
+                added_column_target(&statement).map(|table| (table.clone(), columns(&tx, &table)));
             crate::exec::execute(&tx, statement.text).map_err(|e| sql_error(m, &statement, &e))?;
             if let Some((table, Ok(before))) = added {
                 check_added_columns(&tx, m, &statement, &table, &before)?;
@@ -401,21 +433,35 @@ pub fn validate(migrations: &[SourceMigration]) -> Result<(), Diagnostic> {
 /// SQLite's own message for `error`, and the byte offset it points at, if any.
 pub fn sqlite_message(error: &rusqlite::Error) -> (String, Option<usize>) {
     match error {
-        rusqlite::Error::SqlInputError { msg, offset, .. } => (msg.clone(), usize::try_from(*offset).ok()),
+        rusqlite::Error::SqlInputError { msg, offset, .. } => {
+            (msg.clone(), usize::try_from(*offset).ok())
+        }
         rusqlite::Error::SqliteFailure(_, Some(msg)) => (msg.clone(), None),
         other => (other.to_string(), None),
     }
 }
 
-fn sql_error(m: &SourceMigration, statement: &Statement<'_>, error: &rusqlite::Error) -> Diagnostic {
+fn sql_error(
+    m: &SourceMigration,
+    statement: &Statement<'_>,
+    error: &rusqlite::Error,
+) -> Diagnostic {
     let (message, offset) = sqlite_message(error);
     let offset = statement.offset + offset.filter(|&o| o <= statement.text.len()).unwrap_or(0);
-    let mut help = "the statement fails on the schema built by the migrations before it, applied in order to an empty database; fix the statement".to_owned();
-    if message.starts_with("no such table") || message.starts_with("no such column") {
-        help.push_str(", and check that the migration creating what it uses has a lower version");
+    let help = if message.contains("syntax error")
+        || message.contains("incomplete input")
+        || message.contains("unrecognized token")
+    {
+        "fix the syntax of this statement; SQLite's grammar is at https://www.sqlite.org/lang.html"
+    } else if message.contains("constraint failed") {
+        "the rows this statement writes break a constraint of the schema built by the earlier migrations (applied in order to an empty database, with foreign keys enforced); fix the data or the constraint"
+    } else if message.starts_with("no such table") || message.starts_with("no such column") {
+        "check the name, and that the migration creating it has a lower version: migrations run in version order"
     } else if message.starts_with("no such function") {
-        help.push_str(": SQLite (the bundled build used for validation) does not know this function");
-    }
+        "the bundled SQLite that validates migrations has no such function; use a built-in function (https://www.sqlite.org/lang_corefunc.html)"
+    } else {
+        "the statement fails on the schema built by the migrations before it, applied in order to an empty database; fix the statement"
+    };
     Diagnostic::at(&m.display_path, &m.sql, offset, message).with_help(help)
 }
 
@@ -454,18 +500,32 @@ fn check_added_columns(
         .map_err(internal)?;
     let rows = stmt
         .query_map([table, schema], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?, row.get::<_, Option<String>>(2)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, bool>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
         })
         .map_err(internal)?;
     for row in rows {
         let (column, not_null, default) = row.map_err(internal)?;
-        let null_default = default.as_deref().is_none_or(|d| d.trim().eq_ignore_ascii_case("NULL"));
+        let null_default = default
+            .as_deref()
+            .is_none_or(|d| d.trim().eq_ignore_ascii_case("NULL"));
         if not_null && null_default && !before.contains(&column) {
             // Point at the column's name, the token after ADD [COLUMN].
             let text = statement.text;
-            let add = statement.tokens.iter().position(|t| t.is_keyword(text, "ADD")).unwrap_or(0);
+            let add = statement
+                .tokens
+                .iter()
+                .position(|t| t.is_keyword(text, "ADD"))
+                .unwrap_or(0);
             let mut at = add + 1;
-            if statement.tokens.get(at).is_some_and(|t| t.is_keyword(text, "COLUMN")) {
+            if statement
+                .tokens
+                .get(at)
+                .is_some_and(|t| t.is_keyword(text, "COLUMN"))
+            {
                 at += 1;
             }
             let offset = statement.offset + statement.tokens.get(at).map_or(0, |t| t.start);
@@ -516,7 +576,10 @@ mod tests {
         assert_eq!(ms.iter().map(|m| m.version).collect::<Vec<_>>(), [1, 2]);
         assert!(ms[1].sql.starts_with("CREATE"), "BOM dropped");
         assert_eq!(ms[1].display_path, "m/002_posts.sql");
-        assert_eq!(ms[0].checksum, crate::checksum("CREATE TABLE users (id INTEGER PRIMARY KEY)"));
+        assert_eq!(
+            ms[0].checksum,
+            crate::checksum("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+        );
     }
 
     #[test]
@@ -551,33 +614,63 @@ mod tests {
 
     #[test]
     fn timestamps_may_have_gaps_but_not_duplicates() {
-        assert!(messages(&[("20240101000000_a.sql", b"SELECT 1"), ("20240305120000_b.sql", b"SELECT 1")]).is_empty());
-        assert_eq!(messages(&[("0_a.sql", b"SELECT 1"), ("1_b.sql", b"SELECT 1")]), Vec::<String>::new());
+        assert!(
+            messages(&[
+                ("20240101000000_a.sql", b"SELECT 1"),
+                ("20240305120000_b.sql", b"SELECT 1")
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            messages(&[("0_a.sql", b"SELECT 1"), ("1_b.sql", b"SELECT 1")]),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn missing_and_empty_folders() {
         let dir = dir_with(&[("notes.txt", b"")]);
         let err = check_dir(dir.path(), "m").unwrap_err();
-        assert!(err[0].to_string().starts_with("m: no migrations found"), "{err:?}");
+        assert!(
+            err[0].to_string().starts_with("m: no migrations found"),
+            "{err:?}"
+        );
         let err = check_dir(&dir.path().join("nope"), "nope").unwrap_err();
-        assert!(err[0].to_string().starts_with("nope: migrations folder not found"), "{err:?}");
+        assert!(
+            err[0]
+                .to_string()
+                .starts_with("nope: migrations folder not found"),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn sql_errors_point_at_file_line_and_column() {
         let got = messages(&[
             ("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);"),
-            ("002_b.sql", b"-- posts\nCREATE TABLE b (id INTEGER);\n\n  CREAT TABLE c (id INTEGER);\n"),
+            (
+                "002_b.sql",
+                b"-- posts\nCREATE TABLE b (id INTEGER);\n\n  CREAT TABLE c (id INTEGER);\n",
+            ),
         ]);
         assert_eq!(got.len(), 1);
-        assert!(got[0].starts_with("m/002_b.sql:4:3: near \"CREAT\": syntax error\n  |\n4 |   CREAT TABLE c"), "{}", got[0]);
+        assert!(
+            got[0].starts_with(
+                "m/002_b.sql:4:3: near \"CREAT\": syntax error\n  |\n4 |   CREAT TABLE c"
+            ),
+            "{}",
+            got[0]
+        );
     }
 
     #[test]
     fn runtime_errors_point_at_the_statement() {
         let got = messages(&[("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (1);")]);
-        assert!(got[0].starts_with("m/001_a.sql:3:1: UNIQUE constraint failed: a.id"), "{}", got[0]);
+        assert!(
+            got[0].starts_with("m/001_a.sql:3:1: UNIQUE constraint failed: a.id"),
+            "{}",
+            got[0]
+        );
     }
 
     #[test]
@@ -586,14 +679,30 @@ mod tests {
             "001_a.sql",
             b"CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE b (a_id INT REFERENCES a(id));\nINSERT INTO b VALUES (7);",
         )]);
-        assert!(got[0].starts_with("m/001_a.sql:3:1: FOREIGN KEY constraint failed"), "{}", got[0]);
+        assert!(
+            got[0].starts_with("m/001_a.sql:3:1: FOREIGN KEY constraint failed"),
+            "{}",
+            got[0]
+        );
     }
 
     #[test]
     fn not_null_column_without_default_is_refused() {
         let base: (&str, &[u8]) = ("001_a.sql", b"CREATE TABLE \"a\" (id INTEGER PRIMARY KEY);");
-        let got = messages(&[base, ("002_b.sql", b"ALTER TABLE main.\"a\" ADD COLUMN email TEXT NOT NULL;")]);
-        assert!(got[0].starts_with("m/002_b.sql:1:33: column `email` is added to `a` as NOT NULL without a default"), "{}", got[0]);
+        let got = messages(&[
+            base,
+            (
+                "002_b.sql",
+                b"ALTER TABLE main.\"a\" ADD COLUMN email TEXT NOT NULL;",
+            ),
+        ]);
+        assert!(
+            got[0].starts_with(
+                "m/002_b.sql:1:33: column `email` is added to `a` as NOT NULL without a default"
+            ),
+            "{}",
+            got[0]
+        );
         for ok in [
             &b"ALTER TABLE a ADD COLUMN email TEXT NOT NULL DEFAULT ''"[..],
             b"ALTER TABLE a ADD email TEXT",

@@ -51,7 +51,12 @@ impl Diagnostic {
     }
 
     /// A problem at byte `offset` of `text`, the contents of the file at `path`.
-    pub fn at(path: impl Into<String>, text: &str, offset: usize, message: impl Into<String>) -> Self {
+    pub fn at(
+        path: impl Into<String>,
+        text: &str,
+        offset: usize,
+        message: impl Into<String>,
+    ) -> Self {
         let snippet = snippet(text, offset);
         Self {
             location: Some(snippet.location),
@@ -113,11 +118,20 @@ impl fmt::Display for Diagnostic {
                 .take(snippet.location.column - 1)
                 .map(|c| if c == '\t' { 4 } else { 1 })
                 .sum();
-            write!(f, "\n{:>width$} | {}", snippet.location.line, shown.trim_end())?;
+            write!(
+                f,
+                "\n{:>width$} | {}",
+                snippet.location.line,
+                shown.trim_end()
+            )?;
             write!(f, "\n{:width$} | {:caret$}^", "", "")?;
         }
         if let Some(help) = &self.help {
-            let pad = if self.snippets.is_empty() { 0 } else { width + 1 };
+            let pad = if self.snippets.is_empty() {
+                0
+            } else {
+                width + 1
+            };
             write!(f, "\n{:pad$}= help: {help}", "")?;
         }
         Ok(())
@@ -131,8 +145,13 @@ mod tests {
     #[test]
     fn renders_location_line_caret_and_help() {
         let text = "CREATE TABLE a (x);\n\tCREAT TABLE b (y);\n";
-        let d = Diagnostic::at("migrations/002_b.sql", text, text.find("CREAT ").unwrap(), "near \"CREAT\": syntax error")
-            .with_help("fix the statement");
+        let d = Diagnostic::at(
+            "migrations/002_b.sql",
+            text,
+            text.find("CREAT ").unwrap(),
+            "near \"CREAT\": syntax error",
+        )
+        .with_help("fix the statement");
         assert_eq!(
             d.to_string(),
             "migrations/002_b.sql:2:2: near \"CREAT\": syntax error\n  |\n2 |     CREAT TABLE b (y);\n  |     ^\n  = help: fix the statement"
@@ -142,6 +161,9 @@ mod tests {
     #[test]
     fn renders_a_file_level_problem() {
         let d = Diagnostic::new("migrations/x.sql", "bad name").with_help("rename it");
-        assert_eq!(d.to_string(), "migrations/x.sql: bad name\n= help: rename it");
+        assert_eq!(
+            d.to_string(),
+            "migrations/x.sql: bad name\n= help: rename it"
+        );
     }
 }

@@ -68,7 +68,9 @@ pub enum Error {
     },
 
     /// The file is not a SQLite database. It was not modified.
-    #[error("{path} is not a SQLite database (SQLite: {message}); check the path: the file was left untouched")]
+    #[error(
+        "{path} is not a SQLite database (SQLite: {message}); check the path: the file was left untouched"
+    )]
     NotADatabase {
         /// The database path.
         path: String,
@@ -77,7 +79,9 @@ pub enum Error {
     },
 
     /// The database (or its folder) cannot be written. It was not modified.
-    #[error("{path} is read-only (SQLite: {message}); migrations need write access to the file and its folder")]
+    #[error(
+        "{path} is read-only (SQLite: {message}); migrations need write access to the file and its folder"
+    )]
     ReadOnly {
         /// The database path.
         path: String,
@@ -102,24 +106,38 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
 }
 
+fn db_path(conn: &rusqlite::Connection) -> String {
+    match conn.path() {
+        Some("") | None => ":memory:".to_owned(),
+        Some(p) => p.to_owned(),
+    }
+}
+
 fn list(versions: &[i64]) -> String {
     let shown: Vec<String> = versions.iter().map(ToString::to_string).collect();
     shown.join(", ")
 }
 
 impl Error {
+    /// The database behind `conn` was opened read-only.
+    pub(crate) fn read_only(conn: &rusqlite::Connection) -> Self {
+        Self::ReadOnly {
+            path: db_path(conn),
+            message: "the connection is read-only".to_owned(),
+        }
+    }
+
     /// Classifies an error from `conn`, naming the database file.
     pub(crate) fn from_sqlite(error: rusqlite::Error, conn: &rusqlite::Connection) -> Self {
         use rusqlite::ErrorCode;
-        let path = match conn.path() {
-            Some("") | None => ":memory:".to_owned(),
-            Some(p) => p.to_owned(),
-        };
+        let path = db_path(conn);
         let message = crate::check::sqlite_message(&error).0;
         match error.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => Self::NotADatabase { path, message },
             Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => Self::ReadOnly { path, message },
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Locked { path, message },
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                Self::Locked { path, message }
+            }
             _ => Self::Sqlite(error),
         }
     }

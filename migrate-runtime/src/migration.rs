@@ -30,7 +30,13 @@ impl Migration {
         sql: &'static str,
         checksum: [u8; 32],
     ) -> Self {
-        Self { version, name, file_name, sql, checksum }
+        Self {
+            version,
+            name,
+            file_name,
+            sql,
+            checksum,
+        }
     }
 
     /// The version, from the file name's digits.
@@ -67,7 +73,11 @@ impl Migration {
 /// Shows the file name without `.sql`: `001_create_users`.
 impl fmt::Display for Migration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.file_name.strip_suffix(".sql").unwrap_or(self.file_name))
+        f.write_str(
+            self.file_name
+                .strip_suffix(".sql")
+                .unwrap_or(self.file_name),
+        )
     }
 }
 
@@ -107,7 +117,10 @@ impl Migrations {
 
     /// The migration with this version.
     pub fn get(&self, version: i64) -> Option<&'static Migration> {
-        let index = self.migrations.binary_search_by_key(&version, Migration::version).ok()?;
+        let index = self
+            .migrations
+            .binary_search_by_key(&version, Migration::version)
+            .ok()?;
         Some(&self.migrations[index])
     }
 

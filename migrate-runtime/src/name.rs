@@ -63,7 +63,9 @@ pub fn is_candidate(file_name: &str) -> bool {
 /// assert!(parse_file_name("001-Create Users.sql").is_err());
 /// ```
 pub fn parse_file_name(file_name: &str) -> Result<FileName<'_>, NameError> {
-    let invalid = || NameError::Invalid { suggestion: suggest(file_name) };
+    let invalid = || NameError::Invalid {
+        suggestion: suggest(file_name),
+    };
     let Some(stem) = file_name.strip_suffix(".sql") else {
         return Err(invalid());
     };
@@ -81,8 +83,14 @@ pub fn parse_file_name(file_name: &str) -> Result<FileName<'_>, NameError> {
     if !valid_digits || !valid_name {
         return Err(invalid());
     }
-    let version = digits.parse::<i64>().map_err(|_| NameError::VersionTooLarge)?;
-    Ok(FileName { digits, version, name })
+    let version = digits
+        .parse::<i64>()
+        .map_err(|_| NameError::VersionTooLarge)?;
+    Ok(FileName {
+        digits,
+        version,
+        name,
+    })
 }
 
 /// A corrected file name for `file_name`, if its version can be read: `V2__Add Email.up.SQL`
@@ -97,7 +105,9 @@ pub fn suggest(file_name: &str) -> Option<String> {
         [b'V' | b'v' | b'U' | b'u', d, ..] if d.is_ascii_digit() => &stem[1..],
         _ => stem,
     };
-    let digits_end = unprefixed.find(|c: char| !c.is_ascii_digit()).unwrap_or(unprefixed.len());
+    let digits_end = unprefixed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(unprefixed.len());
     let (digits, rest) = unprefixed.split_at(digits_end);
     if digits.is_empty() {
         return None;
@@ -135,10 +145,22 @@ mod tests {
             Err(NameError::Invalid { suggestion }) => suggestion,
             other => panic!("{n}: {other:?}"),
         };
-        assert_eq!(suggestion("001-Create Users.sql").as_deref(), Some("001_create_users.sql"));
-        assert_eq!(suggestion("V2__Add_Email.sql").as_deref(), Some("2_add_email.sql"));
-        assert_eq!(suggestion("0003_init.up.sql").as_deref(), Some("0003_init.sql"));
-        assert_eq!(suggestion("0004_init.SQL").as_deref(), Some("0004_init.sql"));
+        assert_eq!(
+            suggestion("001-Create Users.sql").as_deref(),
+            Some("001_create_users.sql")
+        );
+        assert_eq!(
+            suggestion("V2__Add_Email.sql").as_deref(),
+            Some("2_add_email.sql")
+        );
+        assert_eq!(
+            suggestion("0003_init.up.sql").as_deref(),
+            Some("0003_init.sql")
+        );
+        assert_eq!(
+            suggestion("0004_init.SQL").as_deref(),
+            Some("0004_init.sql")
+        );
         assert_eq!(suggestion("5.sql").as_deref(), Some("5_migration.sql"));
         assert_eq!(suggestion("init.sql"), None);
         assert_eq!(suggestion("_init.sql"), None);

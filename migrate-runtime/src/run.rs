@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, MAIN_DB, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::check::TRACKING_TABLE;
 use crate::{Error, Migration, Migrations, Result};
@@ -66,7 +66,10 @@ pub struct Status {
 impl Status {
     /// The highest applied version, if any migration is applied.
     pub fn version(&self) -> Option<i64> {
-        let known = self.applied.iter().chain(self.modified.iter().map(|(a, _)| a));
+        let known = self
+            .applied
+            .iter()
+            .chain(self.modified.iter().map(|(a, _)| a));
         known.chain(&self.unknown).map(|a| a.version).max()
     }
 
@@ -78,7 +81,10 @@ impl Status {
     /// Pending migrations older than the highest applied one.
     pub fn out_of_order(&self) -> impl Iterator<Item = &'static Migration> + '_ {
         let latest = self.version().unwrap_or(i64::MIN);
-        self.pending.iter().copied().filter(move |m| m.version() < latest)
+        self.pending
+            .iter()
+            .copied()
+            .filter(move |m| m.version() < latest)
     }
 }
 
@@ -110,7 +116,10 @@ impl Migrations {
 
     /// A runner with options, such as [`Runner::allow_out_of_order`].
     pub fn runner(&self) -> Runner<'_> {
-        Runner { migrations: self, allow_out_of_order: false }
+        Runner {
+            migrations: self,
+            allow_out_of_order: false,
+        }
     }
 
     /// Compares the database with the embedded migrations without changing anything.
@@ -139,7 +148,9 @@ impl Runner<'_> {
     /// As [`Migrations::run`].
     pub fn run(&self, conn: &mut Connection) -> Result<Report> {
         let sqlite = |e| Error::from_sqlite(e, conn);
-        let timeout: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).map_err(sqlite)?;
+        let timeout: i64 = conn
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .map_err(sqlite)?;
         if timeout <= 0 {
             conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(sqlite)?;
         }
@@ -152,6 +163,12 @@ impl Runner<'_> {
             return Ok(report);
         }
 
+        if conn
+            .is_readonly(MAIN_DB)
+            .map_err(|e| Error::from_sqlite(e, conn))?
+        {
+            return Err(Error::read_only(conn));
+        }
         loop {
             let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
                 .map_err(|e| Error::from_sqlite(e, conn))?;
@@ -186,7 +203,10 @@ impl Runner<'_> {
             };
             record().map_err(|e| Error::from_sqlite(e, &tx))?;
             tx.commit().map_err(|e| failed(migration, "COMMIT", 0, e))?;
-            report.applied.push(Applied { migration, duration });
+            report.applied.push(Applied {
+                migration,
+                duration,
+            });
         }
     }
 

@@ -118,7 +118,11 @@ fn next_token(z: &[u8]) -> (usize, TokenKind) {
         b';' => (1, TokenKind::Semi),
         b'=' => (if at(1) == b'=' { 2 } else { 1 }, TokenKind::Punct),
         b'<' => (
-            if matches!(at(1), b'=' | b'>' | b'<') { 2 } else { 1 },
+            if matches!(at(1), b'=' | b'>' | b'<') {
+                2
+            } else {
+                1
+            },
             TokenKind::Punct,
         ),
         b'>' => (
@@ -150,7 +154,10 @@ fn next_token(z: &[u8]) -> (usize, TokenKind) {
             if at(i) == b'\'' && (i - 2) % 2 == 0 {
                 (i + 1, TokenKind::Blob)
             } else {
-                let end = z[i..].iter().position(|&b| b == b'\'').map_or(z.len(), |p| i + p + 1);
+                let end = z[i..]
+                    .iter()
+                    .position(|&b| b == b'\'')
+                    .map_or(z.len(), |p| i + p + 1);
                 (end, TokenKind::Illegal)
             }
         }
@@ -221,7 +228,14 @@ fn variable(z: &[u8]) -> (usize, TokenKind) {
         }
         i += 1;
     }
-    (i, if n == 0 { TokenKind::Illegal } else { TokenKind::Variable })
+    (
+        i,
+        if n == 0 {
+            TokenKind::Illegal
+        } else {
+            TokenKind::Variable
+        },
+    )
 }
 
 /// Every token of `sql`, whitespace and comments included, in order.
@@ -315,7 +329,11 @@ pub fn statements(sql: &str) -> Vec<Statement<'_>> {
             let (begin, end) = (first.start, last.end);
             let tokens = current
                 .iter()
-                .map(|t| Token { kind: t.kind, start: t.start - begin, end: t.end - begin })
+                .map(|t| Token {
+                    kind: t.kind,
+                    start: t.start - begin,
+                    end: t.end - begin,
+                })
                 .collect();
             out.push(Statement {
                 text: &sql_body[begin..end],
@@ -400,9 +418,15 @@ pub fn canonical(sql: &str) -> String {
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 
@@ -419,7 +443,10 @@ mod tests {
         let sql = "CREATE TABLE a(x TEXT DEFAULT ';'); -- a; comment\n/* b; */ INSERT INTO a VALUES (\"x;\")";
         assert_eq!(
             texts(sql),
-            ["CREATE TABLE a(x TEXT DEFAULT ';')", "INSERT INTO a VALUES (\"x;\")"]
+            [
+                "CREATE TABLE a(x TEXT DEFAULT ';')",
+                "INSERT INTO a VALUES (\"x;\")"
+            ]
         );
     }
 
@@ -434,7 +461,10 @@ mod tests {
 
     #[test]
     fn create_table_named_like_a_keyword_is_not_a_trigger() {
-        assert_eq!(texts("CREATE TABLE \"trigger\"(x); SELECT 1"), ["CREATE TABLE \"trigger\"(x)", "SELECT 1"]);
+        assert_eq!(
+            texts("CREATE TABLE \"trigger\"(x); SELECT 1"),
+            ["CREATE TABLE \"trigger\"(x)", "SELECT 1"]
+        );
     }
 
     #[test]
@@ -449,7 +479,10 @@ mod tests {
         let a = "CREATE TABLE t (\r\n  x TEXT DEFAULT 'a  b', -- note\r\n  y INT\r\n);\r\n";
         let b = "\u{feff}/* header */ CREATE TABLE t ( x TEXT DEFAULT 'a  b', y INT )";
         assert_eq!(canonical(a), canonical(b));
-        assert_eq!(canonical(a), "CREATE TABLE t ( x TEXT DEFAULT 'a  b', y INT )");
+        assert_eq!(
+            canonical(a),
+            "CREATE TABLE t ( x TEXT DEFAULT 'a  b', y INT )"
+        );
         assert_ne!(canonical(a), canonical(&a.replace("'a  b'", "'a b'")));
         assert_eq!(canonical("SELECT 1/**/+2"), "SELECT 1 +2");
         assert_eq!(canonical("SELECT 1; SELECT 2;"), "SELECT 1;\nSELECT 2");
@@ -457,7 +490,12 @@ mod tests {
 
     #[test]
     fn tokenizes_like_sqlite() {
-        let kinds = |sql: &str| tokenize(sql).into_iter().map(|t| t.kind).collect::<Vec<_>>();
+        let kinds = |sql: &str| {
+            tokenize(sql)
+                .into_iter()
+                .map(|t| t.kind)
+                .collect::<Vec<_>>()
+        };
         use TokenKind::*;
         assert_eq!(kinds("x'AB'"), [Blob]);
         assert_eq!(kinds("x'A'"), [Illegal]);

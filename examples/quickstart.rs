@@ -1,0 +1,44 @@
+//! Applies the embedded `migrations/` folder to `app.db` (or the path given).
+//!
+//! ```text
+//! cargo run --example quickstart [DB]
+//! ```
+
+use std::process::ExitCode;
+
+static MIGRATIONS: migrate::Migrations = migrate::migrations!("migrations");
+
+fn main() -> ExitCode {
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "app.db".to_owned());
+    match migrate_database(&path) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn migrate_database(path: &str) -> Result<(), migrate::Error> {
+    let mut conn = migrate::rusqlite::Connection::open(path)?;
+    let report = MIGRATIONS.run(&mut conn)?;
+    for applied in &report.applied {
+        let ms = applied.duration.as_secs_f64() * 1000.0;
+        println!("applied {} ({ms:.1} ms)", applied.migration);
+    }
+    if report.applied.is_empty() {
+        println!("nothing to apply: {path} is up to date");
+    }
+    let status = MIGRATIONS.status(&conn)?;
+    let version = status
+        .version()
+        .map_or_else(|| "none".to_owned(), |v| v.to_string());
+    println!(
+        "database is at version {version} ({} migrations applied, {} pending)",
+        status.applied.len(),
+        status.pending.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! The runner on real database files: apply, re-apply, refusals, rollback, faults,
+//! and several processes migrating one file at once.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use migrate::rusqlite::{Connection, OpenFlags};
+use migrate::{Error, Migrations};
+
+static V1: Migrations = migrate::migrations!("tests/sets/v1");
+static V1_EDITED: Migrations = migrate::migrations!("tests/sets/v1_edited");
+static V2: Migrations = migrate::migrations!("tests/sets/v2");
+static FAILING: Migrations = migrate::migrations!("tests/sets/failing");
+static TS_MAIN: Migrations = migrate::migrations!("tests/sets/ts_main");
+static TS_MERGED: Migrations = migrate::migrations!("tests/sets/ts_merged");
+static EXAMPLE: Migrations = migrate::migrations!("migrations");
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn db_path(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("app.db")
+}
+
+fn history(conn: &Connection) -> Vec<(i64, String)> {
+    let mut stmt = conn
+        .prepare("SELECT version, name FROM schema_migrations ORDER BY version")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn user_version(conn: &Connection) -> i64 {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn table_exists(conn: &Connection, name: &str) -> bool {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap()
+        > 0
+}
+
+#[test]
+fn fresh_apply_then_second_run_applies_nothing_and_writes_nothing() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    let mut conn = Connection::open(&path)?;
+
+    let report = EXAMPLE.run(&mut conn)?;
+    let applied: Vec<i64> = report
+        .applied
+        .iter()
+        .map(|a| a.migration.version())
+        .collect();
+    let expected: Vec<i64> = EXAMPLE.iter().map(|m| m.version()).collect();
+    assert_eq!(applied, expected);
+    assert_eq!(user_version(&conn), EXAMPLE.latest_version().unwrap());
+    assert_eq!(history(&conn).len(), EXAMPLE.len());
+    let (checksum, applied_at): (String, String) = conn.query_row(
+        "SELECT checksum, applied_at FROM schema_migrations WHERE version = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    assert_eq!(checksum, EXAMPLE.get(1).unwrap().checksum_hex());
+    assert!(
+        applied_at.ends_with('Z') && applied_at.contains('T'),
+        "{applied_at}"
+    );
+    // The recreate migration kept the seeded book and converted its year.
+    let year: i64 = conn.query_row("SELECT year FROM books", [], |r| r.get(0))?;
+    assert_eq!(year, 1843);
+    drop(conn);
+
+    let before = std::fs::read(&path)?;
+    let mut conn = Connection::open(&path)?;
+    assert!(EXAMPLE.run(&mut conn)?.applied.is_empty());
+    let status = EXAMPLE.status(&conn)?;
+    assert!(status.is_up_to_date());
+    assert_eq!(status.applied.len(), EXAMPLE.len());
+    drop(conn);
+    assert_eq!(
+        std::fs::read(&path)?,
+        before,
+        "an up-to-date run must not write"
+    );
+    Ok(())
+}
+
+#[test]
+fn status_reports_pending_without_changing_anything() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    let mut conn = Connection::open(&path)?;
+    let status = V2.status(&conn)?;
+    assert_eq!(status.pending.len(), 3);
+    assert_eq!(status.version(), None);
+    assert!(
+        !table_exists(&conn, "schema_migrations"),
+        "status must not create the table"
+    );
+
+    V1.run(&mut conn)?;
+    let status = V2.status(&conn)?;
+    assert_eq!(status.applied.len(), 2);
+    assert_eq!(
+        status
+            .pending
+            .iter()
+            .map(|m| m.version())
+            .collect::<Vec<_>>(),
+        [3]
+    );
+    assert_eq!(status.version(), Some(2));
+    Ok(())
+}
+
+#[test]
+fn later_binary_applies_only_the_new_migration() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(db_path(&dir))?;
+    V1.run(&mut conn)?;
+    let report = V2.run(&mut conn)?;
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(report.applied[0].migration.name(), "index_posts");
+    assert_eq!(user_version(&conn), 3);
+    Ok(())
+}
+
+#[test]
+fn edited_applied_migration_is_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    let mut conn = Connection::open(&path)?;
+    V1.run(&mut conn)?;
+    drop(conn);
+    let before = std::fs::read(&path)?;
+
+    let mut conn = Connection::open(&path)?;
+    let err = V1_EDITED.run(&mut conn).unwrap_err();
+    match &err {
+        Error::Modified {
+            version,
+            name,
+            applied,
+            embedded,
+        } => {
+            assert_eq!((*version, name.as_str()), (2, "create_posts"));
+            assert_eq!(applied, &V1.get(2).unwrap().checksum_hex());
+            assert_eq!(embedded, &V1_EDITED.get(2).unwrap().checksum_hex());
+        }
+        other => panic!("expected Modified, got {other:?}"),
+    }
+    assert!(err.to_string().contains("must not be edited"), "{err}");
+    let status = V1_EDITED.status(&conn)?;
+    assert_eq!(status.modified.len(), 1);
+    drop(conn);
+    assert_eq!(std::fs::read(&path)?, before);
+    Ok(())
+}
+
+#[test]
+fn database_newer_than_the_binary_is_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(db_path(&dir))?;
+    V2.run(&mut conn)?;
+    match V1.run(&mut conn) {
+        Err(Error::UnknownApplied { versions }) => assert_eq!(versions, [3]),
+        other => panic!("expected UnknownApplied, got {other:?}"),
+    }
+    assert_eq!(V1.status(&conn)?.unknown.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn older_pending_migration_needs_explicit_permission() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(db_path(&dir))?;
+    TS_MAIN.run(&mut conn)?;
+    match TS_MERGED.run(&mut conn) {
+        Err(Error::OutOfOrder {
+            version, latest, ..
+        }) => {
+            assert_eq!((version, latest), (20_240_201_000_000, 20_240_301_000_000));
+        }
+        other => panic!("expected OutOfOrder, got {other:?}"),
+    }
+    assert!(!table_exists(&conn, "b"));
+    let report = TS_MERGED.runner().allow_out_of_order(true).run(&mut conn)?;
+    assert_eq!(report.applied.len(), 1);
+    assert!(table_exists(&conn, "b"));
+    // Timestamps do not fit in user_version; it is left as it was.
+    assert_eq!(user_version(&conn), 0);
+    Ok(())
+}
+
+#[test]
+fn failing_migration_rolls_back_completely_and_keeps_earlier_ones() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(db_path(&dir))?;
+    V1.run(&mut conn)?;
+    conn.execute_batch(
+        "INSERT INTO users (email) VALUES ('same@example.com'), ('same@example.com');",
+    )?;
+
+    let err = FAILING.run(&mut conn).unwrap_err();
+    match &err {
+        Error::Failed {
+            version,
+            name,
+            line,
+            statement,
+            message,
+            ..
+        } => {
+            assert_eq!((*version, name.as_str(), *line), (3, "unique_email", 5));
+            assert_eq!(
+                statement,
+                "CREATE UNIQUE INDEX users_email ON users (email)"
+            );
+            assert!(message.contains("UNIQUE constraint failed"), "{message}");
+        }
+        other => panic!("expected Failed, got {other:?}"),
+    }
+    assert!(err.to_string().contains("rolled back"), "{err}");
+    assert!(
+        !table_exists(&conn, "audit"),
+        "earlier statements of the failing migration remain"
+    );
+    assert_eq!(history(&conn).len(), 2);
+    assert_eq!(user_version(&conn), 2);
+
+    conn.execute("DELETE FROM users WHERE rowid = 2", [])?;
+    assert_eq!(FAILING.run(&mut conn)?.applied.len(), 1);
+    assert!(table_exists(&conn, "audit"));
+    Ok(())
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_left_untouched() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    let junk: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &junk)?;
+    let mut conn = Connection::open(&path)?;
+    let err = V1.run(&mut conn).unwrap_err();
+    assert!(matches!(err, Error::NotADatabase { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("is not a SQLite database"),
+        "{err}"
+    );
+    drop(conn);
+    assert_eq!(std::fs::read(&path)?, junk);
+    Ok(())
+}
+
+#[test]
+fn a_read_only_database_is_left_untouched() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    V1.run(&mut Connection::open(&path)?)?;
+    let before = std::fs::read(&path)?;
+
+    let mut conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // Nothing pending: a read-only database can be checked.
+    assert!(V1.run(&mut conn)?.applied.is_empty());
+    let err = V2.run(&mut conn).unwrap_err();
+    assert!(matches!(err, Error::ReadOnly { .. }), "{err:?}");
+    drop(conn);
+    assert_eq!(std::fs::read(&path)?, before);
+    Ok(())
+}
+
+#[test]
+fn a_database_locked_past_the_busy_timeout_is_left_untouched() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    V1.run(&mut Connection::open(&path)?)?;
+    let before = std::fs::read(&path)?;
+
+    let holder = Connection::open(&path)?;
+    holder.execute_batch("BEGIN EXCLUSIVE")?;
+    let mut conn = Connection::open(&path)?;
+    conn.busy_timeout(std::time::Duration::from_millis(50))?;
+    let err = V2.run(&mut conn).unwrap_err();
+    assert!(matches!(err, Error::Locked { .. }), "{err:?}");
+    holder.execute_batch("ROLLBACK")?;
+    drop((holder, conn));
+    assert_eq!(std::fs::read(&path)?, before);
+    Ok(())
+}
+
+/// The quickstart example, built by `cargo test` beside this test binary.
+fn quickstart_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let debug = exe.parent().and_then(Path::parent).unwrap();
+    debug
+        .join("examples")
+        .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX))
+}
+
+#[test]
+fn processes_started_together_apply_each_migration_exactly_once() -> TestResult {
+    let binary = quickstart_binary();
+    assert!(
+        binary.exists(),
+        "{} is built by `cargo test`",
+        binary.display()
+    );
+    for round in 0..3 {
+        let dir = tempfile::tempdir()?;
+        let path = db_path(&dir);
+        // Spawn all before waiting for any, so that they race for the database.
+        let spawned: Vec<_> = (0..6)
+            .map(|_| {
+                Command::new(&binary)
+                    .arg(&path)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+            })
+            .collect::<Result<_, _>>()?;
+        let children: Vec<_> = spawned
+            .into_iter()
+            .map(std::process::Child::wait_with_output)
+            .collect::<Result<_, _>>()?;
+        let mut applied_lines = Vec::new();
+        for out in &children {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "round {round}: a process failed: {}{stdout}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            applied_lines.extend(
+                stdout
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("applied "))
+                    .map(|l| l.split(' ').next().unwrap_or_default().to_owned()),
+            );
+        }
+        applied_lines.sort();
+        let expected: Vec<String> = EXAMPLE.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            applied_lines, expected,
+            "round {round}: each migration applied exactly once"
+        );
+        let conn = Connection::open(&path)?;
+        assert_eq!(history(&conn).len(), EXAMPLE.len());
+        assert!(EXAMPLE.status(&conn)?.is_up_to_date());
+    }
+    Ok(())
+}

@@ -1,0 +1,5 @@
+const DIR: &str = "migrations";
+
+fn main() {
+    let _ = migrate::migrations!(DIR);
+}
