@@ -64,7 +64,7 @@ pub enum Error {
         /// SQLite's message.
         message: String,
         /// The underlying error.
-        error: rusqlite::Error,
+        error: Box<rusqlite::Error>,
     },
 
     /// The file is not a SQLite database. It was not modified.

@@ -224,14 +224,16 @@ impl Runner<'_> {
                 versions: status.unknown.iter().map(|a| a.version).collect(),
             });
         }
-        if !self.allow_out_of_order {
-            if let (Some(m), Some(latest)) = (status.out_of_order().next(), status.version()) {
-                return Err(Error::OutOfOrder {
-                    version: m.version(),
-                    name: m.name().to_owned(),
-                    latest,
-                });
-            }
+        if let (false, Some(m), Some(latest)) = (
+            self.allow_out_of_order,
+            status.out_of_order().next(),
+            status.version(),
+        ) {
+            return Err(Error::OutOfOrder {
+                version: m.version(),
+                name: m.name().to_owned(),
+                latest,
+            });
         }
         Ok(())
     }
@@ -255,7 +257,7 @@ fn failed(migration: &Migration, statement: &str, line: usize, error: rusqlite::
         line,
         statement: statement.to_owned(),
         message: crate::check::sqlite_message(&error).0,
-        error,
+        error: Box::new(error),
     }
 }
 
