@@ -1,4 +1,8 @@
 #![doc = include_str!("../README.md")]
+#![allow(
+    clippy::needless_doctest_main,
+    reason = "the README shows whole `main.rs` and `build.rs` files"
+)]
 
 /// Embeds a folder of numbered SQL migrations, checked at compile time.
 ///

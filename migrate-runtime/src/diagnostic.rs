@@ -82,7 +82,10 @@ impl Diagnostic {
 
 /// The line of `text` holding byte `offset`, with its location.
 pub fn snippet(text: &str, offset: usize) -> Snippet {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let (line, column) = crate::sql::line_column(text, offset);
     let start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |p| offset + p);
@@ -156,6 +159,12 @@ mod tests {
             d.to_string(),
             "migrations/002_b.sql:2:2: near \"CREAT\": syntax error\n  |\n2 |     CREAT TABLE b (y);\n  |     ^\n  = help: fix the statement"
         );
+    }
+
+    #[test]
+    fn offsets_inside_a_character_point_at_the_character() {
+        let s = snippet("é", 1);
+        assert_eq!((s.location.column, s.line.as_str()), (1, "é"));
     }
 
     #[test]

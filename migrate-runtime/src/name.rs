@@ -96,7 +96,14 @@ pub fn parse_file_name(file_name: &str) -> Result<FileName<'_>, NameError> {
 /// A corrected file name for `file_name`, if its version can be read: `V2__Add Email.up.SQL`
 /// becomes `2_add_email.sql`.
 pub fn suggest(file_name: &str) -> Option<String> {
-    let mut stem = &file_name[..file_name.len().saturating_sub(4)];
+    let mut stem = match file_name
+        .len()
+        .checked_sub(4)
+        .and_then(|end| file_name.get(..end))
+    {
+        Some(stem) if is_candidate(file_name) => stem,
+        _ => file_name,
+    };
     if stem.to_ascii_lowercase().ends_with(".up") {
         stem = &stem[..stem.len() - 3];
     }
@@ -164,6 +171,7 @@ mod tests {
         assert_eq!(suggestion("5.sql").as_deref(), Some("5_migration.sql"));
         assert_eq!(suggestion("init.sql"), None);
         assert_eq!(suggestion("_init.sql"), None);
+        assert_eq!(suggest("1aé"), Some("1_a.sql".to_owned()));
         assert_eq!(parse_file_name("0003_init.down.sql"), Err(NameError::Down));
         assert_eq!(
             parse_file_name("99999999999999999999_big.sql"),

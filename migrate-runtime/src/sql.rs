@@ -511,6 +511,93 @@ mod tests {
         assert_eq!(kinds("é_1"), [Word]);
     }
 
+    /// Random texts over the characters that matter to the tokenizer.
+    fn random_texts(count: usize) -> impl Iterator<Item = String> {
+        const PIECES: &[&str] = &[
+            "'",
+            "\"",
+            "`",
+            "[",
+            "]",
+            "-",
+            "--",
+            "/",
+            "*",
+            "/*",
+            "*/",
+            ";",
+            " ",
+            "\n",
+            "\r\n",
+            "\t",
+            "x'",
+            "X'AB'",
+            "a",
+            "END",
+            "CREATE",
+            "TEMP",
+            "TRIGGER",
+            "EXPLAIN",
+            "BEGIN",
+            "$",
+            "$a(",
+            ")",
+            "?1",
+            ":n",
+            "0x",
+            "1e",
+            "9",
+            ".",
+            "é",
+            "\u{1F600}",
+            "!",
+            "<",
+            ">",
+            "|",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..count).map(move |_| {
+            let len = next() % 40;
+            let bom = if next() % 4 == 0 { "\u{feff}" } else { "" };
+            let body: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            format!("{bom}{body}")
+        })
+    }
+
+    #[test]
+    fn tokens_cover_any_text_and_canonical_form_is_stable() {
+        let mut checked = 0;
+        for text in random_texts(20_000) {
+            let tokens = tokenize(&text);
+            let mut at = 0;
+            for t in &tokens {
+                assert_eq!(t.start, at, "{text:?}");
+                assert!(t.end > t.start, "{text:?}");
+                at = t.end;
+            }
+            assert_eq!(at, text.len(), "{text:?}");
+            for s in statements(&text) {
+                assert_eq!(&text[s.offset..s.offset + s.text.len()], s.text);
+            }
+            // An illegal token (say, an unterminated `$a(` parameter) may swallow the
+            // `;` that joins statements; such text never passes validation anyway.
+            if tokens.iter().all(|t| t.kind != TokenKind::Illegal) {
+                checked += 1;
+                let once = canonical(&text);
+                assert_eq!(canonical(&once), once, "{text:?}");
+            }
+        }
+        assert!(checked > 1_000, "{checked}");
+    }
+
     #[test]
     fn line_column_counts_characters() {
         let text = "ab\nçd X";
