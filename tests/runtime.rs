@@ -356,3 +356,148 @@ fn processes_started_together_apply_each_migration_exactly_once() -> TestResult 
     }
     Ok(())
 }
+
+static SLOW_V1: Migrations = migrate::migrations!("tests/sets/slow_v1");
+static SLOW: Migrations = migrate::migrations!("tests/sets/slow");
+
+/// Set by the test below for the child process it kills.
+const CHILD_DB: &str = "MIGRATE_TEST_CHILD_DB";
+
+/// Applies the slow rewrite; the killed-process test runs this test in a child
+/// process on its own database (named by `CHILD_DB`) and kills it mid-migration.
+#[test]
+fn slow_rewrite_applies() -> TestResult {
+    #[allow(clippy::disallowed_methods, reason = "set by the parent test")]
+    let child_db = std::env::var_os(CHILD_DB);
+    let dir = tempfile::tempdir()?;
+    let path = child_db.map_or_else(|| db_path(&dir), PathBuf::from);
+    let mut conn = Connection::open(&path)?;
+    SLOW_V1.run(&mut conn)?;
+    conn.execute(
+        "INSERT OR IGNORE INTO items (id, payload) VALUES (1, 'Item')",
+        [],
+    )?;
+    SLOW.run(&mut conn)?;
+    let payload: String =
+        conn.query_row("SELECT payload FROM items WHERE id = 1", [], |r| r.get(0))?;
+    assert_eq!(payload, "ITEMitem");
+    Ok(())
+}
+
+#[test]
+fn a_process_killed_mid_migration_leaves_it_unapplied() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    let journal = dir.path().join("app.db-journal");
+    let mut conn = Connection::open(&path)?;
+    SLOW_V1.run(&mut conn)?;
+    conn.execute_batch(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 400000)
+         INSERT INTO items (payload) SELECT printf('Item %d %s', x, hex(randomblob(24))) FROM n",
+    )?;
+    drop(conn);
+    assert!(!journal.exists());
+
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["--exact", "slow_rewrite_applies", "--test-threads", "1"])
+        .env(CHILD_DB, &path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    // The rollback journal appears when the child's migration starts writing.
+    let started = std::time::Instant::now();
+    while !journal.exists() {
+        assert!(
+            child.try_wait()?.is_none(),
+            "the child ended before it started writing"
+        );
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the child never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    child.kill()?;
+    let status = child.wait()?;
+    assert!(!status.success(), "the child finished before it was killed");
+    assert!(journal.exists(), "the killed child leaves a hot journal");
+
+    // Opening the database rolls the hot journal back: the migration is not applied.
+    let mut conn = Connection::open(&path)?;
+    let status = SLOW.status(&conn)?;
+    assert_eq!(
+        status
+            .pending
+            .iter()
+            .map(|m| m.version())
+            .collect::<Vec<_>>(),
+        [2]
+    );
+    assert!(!table_exists(&conn, "items_log"));
+    let payload: String =
+        conn.query_row("SELECT payload FROM items WHERE id = 1", [], |r| r.get(0))?;
+    assert!(payload.starts_with("Item 1 "), "{payload}");
+    assert_eq!(user_version(&conn), 1);
+
+    assert_eq!(SLOW.run(&mut conn)?.applied.len(), 1);
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    assert_eq!(check, "ok");
+    let rewritten: i64 = conn.query_row(
+        "SELECT count(*) FROM items WHERE payload GLOB 'ITEM *item *'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(rewritten, 400_000);
+    Ok(())
+}
+
+#[test]
+fn a_tracking_table_made_by_another_tool_is_named() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(db_path(&dir))?;
+    // golang-migrate's table has the same name.
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version uint64 NOT NULL PRIMARY KEY, dirty bool NOT NULL)",
+    )?;
+    let err = V1.run(&mut conn).unwrap_err();
+    match &err {
+        Error::ForeignTrackingTable { columns } => assert_eq!(columns, &["version", "dirty"]),
+        other => panic!("expected ForeignTrackingTable, got {other:?}"),
+    }
+    assert!(!table_exists(&conn, "users"));
+    Ok(())
+}
+
+static DEFERRED: Migrations = migrate::migrations!("tests/sets/deferred");
+static DEFERRED_V1: Migrations = migrate::migrations!("tests/sets/deferred_v1");
+
+#[test]
+fn a_deferred_constraint_failing_at_commit_rolls_the_migration_back() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(db_path(&dir))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    DEFERRED_V1.run(&mut conn)?;
+    conn.execute_batch("INSERT INTO authors VALUES (1); INSERT INTO books VALUES (1, 1);")?;
+    match DEFERRED.run(&mut conn) {
+        Err(Error::Failed {
+            version,
+            statement,
+            message,
+            ..
+        }) => {
+            assert_eq!((version, statement.as_str()), (2, "COMMIT"));
+            assert!(
+                message.contains("FOREIGN KEY constraint failed"),
+                "{message}"
+            );
+        }
+        other => panic!("expected Failed, got {other:?}"),
+    }
+    assert!(conn.is_autocommit(), "no transaction is left open");
+    assert!(!table_exists(&conn, "cleanup_log"));
+    let authors: i64 = conn.query_row("SELECT count(*) FROM authors", [], |r| r.get(0))?;
+    assert_eq!(authors, 1);
+    assert_eq!(history(&conn).len(), 1);
+    Ok(())
+}

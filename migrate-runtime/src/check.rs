@@ -232,7 +232,11 @@ fn numbering(named: &[Named], display_dir: &str) -> Vec<Diagnostic> {
         .map_or(first.digits.len(), |(w, _)| *w);
     for n in named.iter().filter(|n| n.digits.len() != width) {
         let padded = format!("{:0width$}", n.version);
-        let help = if padded.len() == width {
+        let help = if width >= TIMESTAMP_DIGITS {
+            format!(
+                "give it a {width}-digit version like the other migrations (for timestamps, `YYYYMMDDHHMMSS`), keeping the order in which the migrations must run"
+            )
+        } else if padded.len() == width {
             format!(
                 "rename it to `{padded}_{}.sql`; all versions must have the same number of digits so that files sort in the order they run",
                 n.name
@@ -408,26 +412,50 @@ pub fn validate(migrations: &[SourceMigration]) -> Result<(), Diagnostic> {
             format!("cannot open the in-memory validation database: {e}"),
         )
     };
-    let mut conn = Connection::open_in_memory().map_err(internal)?;
+    let conn = Connection::open_in_memory().map_err(internal)?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(internal)?;
     for m in migrations {
-        let tx = conn.transaction().map_err(internal)?;
+        conn.execute_batch("BEGIN").map_err(internal)?;
         for statement in sql::statements(&m.sql) {
-            let added =
-                added_column_target(&statement).map(|table| (table.clone(), columns(&tx, &table)));
-            crate::exec::execute(&tx, statement.text).map_err(|e| sql_error(m, &statement, &e))?;
+            let added = added_column_target(&statement)
+                .map(|table| (table.clone(), columns(&conn, &table)));
+            crate::exec::execute(&conn, statement.text)
+                .map_err(|e| sql_error(m, &statement, &e))?;
             if let Some((table, Ok(before))) = added {
-                check_added_columns(&tx, m, &statement, &table, &before)?;
+                check_added_columns(&conn, m, &statement, &table, &before)?;
             }
         }
-        tx.commit().map_err(|e| {
-            Diagnostic::new(&m.display_path, format!("migration fails at COMMIT: {}", sqlite_message(&e).0)).with_help(
-                "a deferred constraint (usually a foreign key) is violated once all the statements have run; fix the rows the migration leaves behind",
-            )
-        })?;
+        if let Err(e) = conn.execute_batch("COMMIT") {
+            // A deferred constraint failed; the transaction is still open to inspect.
+            let mut message = format!("migration fails at COMMIT: {}", sqlite_message(&e).0);
+            let violations = foreign_key_violations(&conn);
+            if !violations.is_empty() {
+                message = format!("{message}: {}", violations.join("; "));
+            }
+            return Err(Diagnostic::new(&m.display_path, message).with_help(
+                "a deferred foreign key is violated once all the statements have run; fix the rows the migration leaves behind",
+            ));
+        }
     }
     Ok(())
+}
+
+/// Rows that break a foreign key, as `` `books` row 1 references a missing row of `authors` ``.
+fn foreign_key_violations(conn: &Connection) -> Vec<String> {
+    let Ok(mut stmt) = conn.prepare("PRAGMA foreign_key_check") else {
+        return Vec::new();
+    };
+    let rows = stmt.query_map([], |r| {
+        let (table, rowid, parent): (String, Option<i64>, String) =
+            (r.get(0)?, r.get(1)?, r.get(2)?);
+        let row = rowid.map_or_else(|| "a row".to_owned(), |id| format!("row {id}"));
+        Ok(format!(
+            "`{table}` {row} references a missing row of `{parent}`"
+        ))
+    });
+    rows.map(|rows| rows.filter_map(Result::ok).take(5).collect())
+        .unwrap_or_default()
 }
 
 /// SQLite's own message for `error`, and the byte offset it points at, if any.
@@ -683,6 +711,18 @@ mod tests {
             got[0].starts_with("m/001_a.sql:3:1: FOREIGN KEY constraint failed"),
             "{}",
             got[0]
+        );
+    }
+
+    #[test]
+    fn deferred_foreign_keys_are_checked_at_commit() {
+        let got = messages(&[
+            ("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE b (a_id INT REFERENCES a(id) DEFERRABLE INITIALLY DEFERRED);"),
+            ("002_b.sql", b"INSERT INTO b VALUES (7);"),
+        ]);
+        assert_eq!(
+            got[0].lines().next().unwrap(),
+            "m/002_b.sql: migration fails at COMMIT: FOREIGN KEY constraint failed: `b` row 1 references a missing row of `a`"
         );
     }
 

@@ -101,6 +101,17 @@ pub enum Error {
         message: String,
     },
 
+    /// The database has a `schema_migrations` table made by another tool.
+    #[error(
+        "the database has a `schema_migrations` table that migrate did not create (its columns: {}); \
+         golang-migrate and others use this name: move that table away (`ALTER TABLE schema_migrations RENAME TO …`) before migrating with migrate",
+        columns.join(", ")
+    )]
+    ForeignTrackingTable {
+        /// The columns the existing table has.
+        columns: Vec<String>,
+    },
+
     /// Any other SQLite error.
     #[error("SQLite error while migrating: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -128,8 +128,7 @@ impl Migrations {
     ///
     /// [`Error::NotADatabase`] and other SQLite errors while reading `schema_migrations`.
     pub fn status(&self, conn: &Connection) -> Result<Status> {
-        let history = read_history(conn).map_err(|e| Error::from_sqlite(e, conn))?;
-        Ok(compare(self, history))
+        Ok(compare(self, read_history(conn)?))
     }
 }
 
@@ -175,7 +174,7 @@ impl Runner<'_> {
             tx.execute_batch(CREATE_TRACKING_TABLE)
                 .map_err(|e| Error::from_sqlite(e, &tx))?;
             // Read again under the lock: another process may have applied some.
-            let history = read_history(&tx).map_err(|e| Error::from_sqlite(e, &tx))?;
+            let history = read_history(&tx)?;
             let status = compare(self.migrations, history);
             self.verify(&status)?;
             let Some(&migration) = status.pending.first() else {
@@ -202,7 +201,10 @@ impl Runner<'_> {
                 Ok(())
             };
             record().map_err(|e| Error::from_sqlite(e, &tx))?;
-            tx.commit().map_err(|e| failed(migration, "COMMIT", 0, e))?;
+            // A deferred constraint can fail here; the transaction then rolls back on drop.
+            let last_line = migration.sql().lines().count().max(1);
+            tx.commit()
+                .map_err(|e| failed(migration, "COMMIT", last_line, e))?;
             report.applied.push(Applied {
                 migration,
                 duration,
@@ -262,31 +264,54 @@ fn failed(migration: &Migration, statement: &str, line: usize, error: rusqlite::
 }
 
 /// The rows of `schema_migrations` by version; empty when the table does not exist.
-fn read_history(conn: &Connection) -> rusqlite::Result<Vec<AppliedMigration>> {
+fn read_history(conn: &Connection) -> Result<Vec<AppliedMigration>> {
+    let sqlite = |e| Error::from_sqlite(e, conn);
     let exists = conn
         .query_row(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
             [TRACKING_TABLE],
             |_| Ok(()),
         )
-        .optional()?
+        .optional()
+        .map_err(sqlite)?
         .is_some();
     if !exists {
         return Ok(Vec::new());
     }
-    let mut stmt = conn.prepare(
-        "SELECT version, name, checksum, applied_at, duration_ms FROM schema_migrations ORDER BY version",
-    )?;
-    let rows = stmt.query_map([], |row| {
-        Ok(AppliedMigration {
-            version: row.get(0)?,
-            name: row.get(1)?,
-            checksum: row.get(2)?,
-            applied_at: row.get(3)?,
-            duration_ms: row.get(4)?,
+    let mut stmt = conn
+        .prepare(
+            "SELECT version, name, checksum, applied_at, duration_ms FROM schema_migrations ORDER BY version",
+        )
+        .map_err(|e| foreign_table(conn).unwrap_or_else(|| Error::from_sqlite(e, conn)))?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok(AppliedMigration {
+                version: row.get(0)?,
+                name: row.get(1)?,
+                checksum: row.get(2)?,
+                applied_at: row.get(3)?,
+                duration_ms: row.get(4)?,
+            })
         })
-    })?;
-    rows.collect()
+        .map_err(sqlite)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(sqlite)
+}
+
+/// When `schema_migrations` lacks this crate's columns (another tool made it), says so.
+fn foreign_table(conn: &Connection) -> Option<Error> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info('schema_migrations')")
+        .ok()?;
+    let columns: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .ok()?
+        .collect::<rusqlite::Result<_>>()
+        .ok()?;
+    let ours = ["version", "name", "checksum", "applied_at", "duration_ms"];
+    let missing = ours
+        .iter()
+        .any(|c| !columns.iter().any(|have| have.eq_ignore_ascii_case(c)));
+    missing.then_some(Error::ForeignTrackingTable { columns })
 }
 
 /// Sorts the history against the embedded set; both are ordered by version.
