@@ -3,6 +3,10 @@
     clippy::needless_doctest_main,
     reason = "the README shows whole `main.rs` and `build.rs` files"
 )]
+#![allow(
+    clippy::test_attr_in_doctest,
+    reason = "the README shows tests a user writes; the doctest only compiles them"
+)]
 
 /// Embeds a folder of numbered SQL migrations, checked at compile time.
 ///
