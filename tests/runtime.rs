@@ -312,9 +312,15 @@ fn processes_started_together_apply_each_migration_exactly_once() -> TestResult 
         "{} is built by `cargo test`",
         binary.display()
     );
-    for round in 0..3 {
+    for round in 0..4 {
         let dir = tempfile::tempdir()?;
         let path = db_path(&dir);
+        if round % 2 == 1 {
+            // WAL is a property of the file: every process opens it in WAL mode.
+            let conn = Connection::open(&path)?;
+            let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            assert_eq!(mode, "wal");
+        }
         // Spawn all before waiting for any, so that they race for the database.
         let spawned: Vec<_> = (0..6)
             .map(|_| {
@@ -499,5 +505,53 @@ fn a_deferred_constraint_failing_at_commit_rolls_the_migration_back() -> TestRes
     let authors: i64 = conn.query_row("SELECT count(*) FROM authors", [], |r| r.get(0))?;
     assert_eq!(authors, 1);
     assert_eq!(history(&conn).len(), 1);
+    Ok(())
+}
+
+#[test]
+fn a_reader_blocking_the_commit_past_the_busy_timeout_is_a_lock_error() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    V1.run(&mut Connection::open(&path)?)?;
+    let before = std::fs::read(&path)?;
+
+    // A read transaction keeps its shared lock until it ends: COMMIT cannot write.
+    let reader = Connection::open(&path)?;
+    reader.execute_batch("BEGIN")?;
+    let _: i64 = reader.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    let mut conn = Connection::open(&path)?;
+    conn.busy_timeout(std::time::Duration::from_millis(50))?;
+    let err = V2.run(&mut conn).unwrap_err();
+    assert!(matches!(err, Error::Locked { .. }), "{err:?}");
+    assert!(
+        conn.is_autocommit(),
+        "the migration's transaction was rolled back"
+    );
+    reader.execute_batch("COMMIT")?;
+
+    assert_eq!(V2.status(&conn)?.pending.len(), 1);
+    drop((reader, conn));
+    assert_eq!(std::fs::read(&path)?, before);
+    Ok(())
+}
+
+#[test]
+fn a_damaged_database_is_left_untouched() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    V1.run(&mut Connection::open(&path)?)?;
+    // Overwrite the schema table's page header (right after the 100-byte file header).
+    let mut bytes = std::fs::read(&path)?;
+    bytes[100..140].fill(0xA5);
+    std::fs::write(&path, &bytes)?;
+
+    let mut conn = Connection::open(&path)?;
+    let err = V2.run(&mut conn).unwrap_err();
+    assert!(
+        matches!(err, Error::Corrupt { .. } | Error::NotADatabase { .. }),
+        "{err:?}"
+    );
+    drop(conn);
+    assert_eq!(std::fs::read(&path)?, bytes);
     Ok(())
 }

@@ -107,7 +107,9 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
             }
             continue;
         };
-        if !name::is_candidate(file_name) || !entry.path().is_file() {
+        // Folders are skipped; anything else named like a migration is read, so a broken
+        // symlink is reported rather than silently left out.
+        if !name::is_candidate(file_name) || entry.path().is_dir() {
             continue;
         }
         match name::parse_file_name(file_name) {
@@ -315,10 +317,17 @@ fn read_file(path: &Path, display_path: &str) -> Result<String, Diagnostic> {
             return Err(d);
         }
     };
-    Ok(match text.strip_prefix('\u{feff}') {
+    let text = match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_owned(),
         None => text,
-    })
+    };
+    if let Some(offset) = text.find('\0') {
+        return Err(
+            Diagnostic::at(display_path, &text, offset, "migration contains a NUL byte")
+                .with_help("SQLite stops reading a statement at a NUL byte and would silently skip the rest; remove it (the file may be corrupted or UTF-16)"),
+        );
+    }
+    Ok(text)
 }
 
 /// Problems visible in the statements themselves: none at all, transaction control,
@@ -638,6 +647,28 @@ mod tests {
             assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
         }
         assert_eq!(got.len(), 8, "{all}");
+    }
+
+    #[test]
+    fn nul_bytes_and_unreadable_files_are_reported() {
+        let dir = dir_with(&[("001_a.sql", b"SELECT 1;\n\0DROP TABLE x;")]);
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.path().join("gone.sql"), dir.path().join("002_b.sql"))
+            .unwrap();
+        let got: Vec<String> = check_dir(dir.path(), "m")
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            got[0].starts_with("m/001_a.sql:2:1: migration contains a NUL byte"),
+            "{got:?}"
+        );
+        #[cfg(unix)]
+        assert!(
+            got[1].starts_with("m/002_b.sql: cannot read the migration:"),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -113,8 +113,8 @@ impl fmt::Display for Diagnostic {
             write!(f, "\n{:width$} |", "")?;
         }
         for snippet in &self.snippets {
-            // Tabs are shown as four spaces; the caret follows.
-            let shown = snippet.line.replace('\t', "    ");
+            // Tabs are shown as four spaces, NUL as a visible symbol; the caret follows.
+            let shown = snippet.line.replace('\t', "    ").replace('\0', "\u{2400}");
             let caret: usize = snippet
                 .line
                 .chars()

@@ -78,6 +78,18 @@ pub enum Error {
         message: String,
     },
 
+    /// The database file is damaged. Nothing was changed.
+    #[error(
+        "{path} is damaged (SQLite: {message}); nothing was changed: restore it from a backup, \
+         or see what can be saved with `sqlite3 {path} '.recover'`"
+    )]
+    Corrupt {
+        /// The database path.
+        path: String,
+        /// SQLite's message.
+        message: String,
+    },
+
     /// The database (or its folder) cannot be written. It was not modified.
     #[error(
         "{path} is read-only (SQLite: {message}); migrations need write access to the file and its folder"
@@ -145,6 +157,7 @@ impl Error {
         let message = crate::check::sqlite_message(&error).0;
         match error.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => Self::NotADatabase { path, message },
+            Some(ErrorCode::DatabaseCorrupt) => Self::Corrupt { path, message },
             Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => Self::ReadOnly { path, message },
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 Self::Locked { path, message }

@@ -182,7 +182,7 @@ impl Runner<'_> {
                 return Ok(report);
             };
             let started = Instant::now();
-            apply(&tx, migration)?;
+            apply(&tx, migration).map_err(|e| locking_error(e, &tx))?;
             let duration = started.elapsed();
             let record = || -> rusqlite::Result<()> {
                 tx.execute(
@@ -204,7 +204,7 @@ impl Runner<'_> {
             // A deferred constraint can fail here; the transaction then rolls back on drop.
             let last_line = migration.sql().lines().count().max(1);
             tx.commit()
-                .map_err(|e| failed(migration, "COMMIT", last_line, e))?;
+                .map_err(|e| locking_error(failed(migration, "COMMIT", last_line, e), conn))?;
             report.applied.push(Applied {
                 migration,
                 duration,
@@ -250,6 +250,32 @@ fn apply(conn: &Connection, migration: &Migration) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// A migration that failed because of the database file rather than its SQL (locked,
+/// read-only, damaged) gets that file's error.
+fn locking_error(error: Error, conn: &Connection) -> Error {
+    use rusqlite::ErrorCode::{
+        CannotOpen, DatabaseBusy, DatabaseCorrupt, DatabaseLocked, NotADatabase, ReadOnly,
+    };
+    match error {
+        Error::Failed { error, .. }
+            if matches!(
+                error.sqlite_error_code(),
+                Some(
+                    DatabaseBusy
+                        | DatabaseLocked
+                        | ReadOnly
+                        | CannotOpen
+                        | NotADatabase
+                        | DatabaseCorrupt
+                )
+            ) =>
+        {
+            Error::from_sqlite(*error, conn)
+        }
+        other => other,
+    }
 }
 
 fn failed(migration: &Migration, statement: &str, line: usize, error: rusqlite::Error) -> Error {
