@@ -21,6 +21,15 @@ fn db_path(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("app.db")
 }
 
+/// A database file with `V1` applied, and its bytes.
+fn v1_database() -> Result<(tempfile::TempDir, PathBuf, Vec<u8>), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    V1.run(&mut Connection::open(&path)?)?;
+    let bytes = std::fs::read(&path)?;
+    Ok((dir, path, bytes))
+}
+
 fn history(conn: &Connection) -> Vec<(i64, String)> {
     let mut stmt = conn
         .prepare("SELECT version, name FROM schema_migrations ORDER BY version")
@@ -261,10 +270,7 @@ fn a_file_that_is_not_a_database_is_left_untouched() -> TestResult {
 
 #[test]
 fn a_read_only_database_is_left_untouched() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let path = db_path(&dir);
-    V1.run(&mut Connection::open(&path)?)?;
-    let before = std::fs::read(&path)?;
+    let (_dir, path, before) = v1_database()?;
 
     let mut conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     // Nothing pending: a read-only database can be checked.
@@ -278,10 +284,7 @@ fn a_read_only_database_is_left_untouched() -> TestResult {
 
 #[test]
 fn a_database_locked_past_the_busy_timeout_is_left_untouched() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let path = db_path(&dir);
-    V1.run(&mut Connection::open(&path)?)?;
-    let before = std::fs::read(&path)?;
+    let (_dir, path, before) = v1_database()?;
 
     let holder = Connection::open(&path)?;
     holder.execute_batch("BEGIN EXCLUSIVE")?;
@@ -510,10 +513,7 @@ fn a_deferred_constraint_failing_at_commit_rolls_the_migration_back() -> TestRes
 
 #[test]
 fn a_reader_blocking_the_commit_past_the_busy_timeout_is_a_lock_error() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let path = db_path(&dir);
-    V1.run(&mut Connection::open(&path)?)?;
-    let before = std::fs::read(&path)?;
+    let (_dir, path, before) = v1_database()?;
 
     // A read transaction keeps its shared lock until it ends: COMMIT cannot write.
     let reader = Connection::open(&path)?;
@@ -537,9 +537,7 @@ fn a_reader_blocking_the_commit_past_the_busy_timeout_is_a_lock_error() -> TestR
 
 #[test]
 fn a_damaged_database_is_left_untouched() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let path = db_path(&dir);
-    V1.run(&mut Connection::open(&path)?)?;
+    let (_dir, path, _) = v1_database()?;
     // Overwrite the schema table's page header (right after the 100-byte file header).
     let mut bytes = std::fs::read(&path)?;
     bytes[100..140].fill(0xA5);
