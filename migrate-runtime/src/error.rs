@@ -154,7 +154,7 @@ impl Error {
     pub(crate) fn from_sqlite(error: rusqlite::Error, conn: &rusqlite::Connection) -> Self {
         use rusqlite::ErrorCode;
         let path = db_path(conn);
-        let message = crate::check::sqlite_message(&error).0;
+        let message = crate::exec::sqlite_message(&error).0;
         match error.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => Self::NotADatabase { path, message },
             Some(ErrorCode::DatabaseCorrupt) => Self::Corrupt { path, message },

@@ -9,3 +9,14 @@ pub(crate) fn execute(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     while rows.next()?.is_some() {}
     Ok(())
 }
+
+/// SQLite's own message for `error`, and the byte offset it points at, if any.
+pub(crate) fn sqlite_message(error: &rusqlite::Error) -> (String, Option<usize>) {
+    match error {
+        rusqlite::Error::SqlInputError { msg, offset, .. } => {
+            (msg.clone(), usize::try_from(*offset).ok())
+        }
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => (msg.clone(), None),
+        other => (other.to_string(), None),
+    }
+}

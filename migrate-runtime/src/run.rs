@@ -107,9 +107,11 @@ impl Migrations {
     /// # Errors
     ///
     /// Before changing anything: [`Error::Modified`], [`Error::UnknownApplied`],
-    /// [`Error::OutOfOrder`], [`Error::NotADatabase`], [`Error::ReadOnly`],
-    /// [`Error::Locked`]. While applying: [`Error::Failed`], after which the failing
-    /// migration is fully rolled back and earlier ones stay applied.
+    /// [`Error::OutOfOrder`], [`Error::ForeignTrackingTable`], [`Error::NotADatabase`],
+    /// [`Error::Corrupt`], [`Error::ReadOnly`]. While applying: [`Error::Failed`] (a
+    /// statement failed) or [`Error::Locked`] (another connection held the database past
+    /// the busy timeout); the migration in progress is then fully rolled back and earlier
+    /// ones stay applied.
     pub fn run(&self, conn: &mut Connection) -> Result<Report> {
         self.runner().run(conn)
     }
@@ -126,7 +128,8 @@ impl Migrations {
     ///
     /// # Errors
     ///
-    /// [`Error::NotADatabase`] and other SQLite errors while reading `schema_migrations`.
+    /// [`Error::NotADatabase`], [`Error::Corrupt`], [`Error::ForeignTrackingTable`] and
+    /// other SQLite errors while reading `schema_migrations`.
     pub fn status(&self, conn: &Connection) -> Result<Status> {
         Ok(compare(self, read_history(conn)?))
     }
@@ -182,7 +185,7 @@ impl Runner<'_> {
                 return Ok(report);
             };
             let started = Instant::now();
-            apply(&tx, migration).map_err(|e| locking_error(e, &tx))?;
+            apply(&tx, migration).map_err(|e| database_error(e, &tx))?;
             let duration = started.elapsed();
             let record = || -> rusqlite::Result<()> {
                 tx.execute(
@@ -204,7 +207,7 @@ impl Runner<'_> {
             // A deferred constraint can fail here; the transaction then rolls back on drop.
             let last_line = migration.sql().lines().count().max(1);
             tx.commit()
-                .map_err(|e| locking_error(failed(migration, "COMMIT", last_line, e), conn))?;
+                .map_err(|e| database_error(failed(migration, "COMMIT", last_line, e), conn))?;
             report.applied.push(Applied {
                 migration,
                 duration,
@@ -254,7 +257,7 @@ fn apply(conn: &Connection, migration: &Migration) -> Result<()> {
 
 /// A migration that failed because of the database file rather than its SQL (locked,
 /// read-only, damaged) gets that file's error.
-fn locking_error(error: Error, conn: &Connection) -> Error {
+fn database_error(error: Error, conn: &Connection) -> Error {
     use rusqlite::ErrorCode::{
         CannotOpen, DatabaseBusy, DatabaseCorrupt, DatabaseLocked, NotADatabase, ReadOnly,
     };
@@ -284,7 +287,7 @@ fn failed(migration: &Migration, statement: &str, line: usize, error: rusqlite::
         name: migration.name().to_owned(),
         line,
         statement: statement.to_owned(),
-        message: crate::check::sqlite_message(&error).0,
+        message: crate::exec::sqlite_message(&error).0,
         error: Box::new(error),
     }
 }

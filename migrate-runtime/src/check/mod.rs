@@ -1,0 +1,268 @@
+//! Checks a migrations folder the way the `migrations!` macro does at build time.
+//!
+//! [`check_dir`] reads the numbered `.sql` files, checks their names, numbering,
+//! encoding and statements, then applies them in order to an in-memory SQLite.
+//! Every file-level problem is reported at once; SQL execution stops at the first
+//! failing migration, since later ones depend on it.
+
+mod source;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::Diagnostic;
+pub use source::read_dir;
+pub use validate::validate;
+
+/// The table in which the runtime records applied migrations.
+pub const TRACKING_TABLE: &str = "schema_migrations";
+
+/// A migration file that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceMigration {
+    /// The version number.
+    pub version: i64,
+    /// The description (`create_users`).
+    pub name: String,
+    /// The file name (`001_create_users.sql`).
+    pub file_name: String,
+    /// The file's path.
+    pub path: PathBuf,
+    /// The file's path as shown in messages, relative to the crate's `Cargo.toml`.
+    pub display_path: String,
+    /// The SQL, without a leading byte-order mark.
+    pub sql: String,
+    /// [`checksum`](crate::checksum()) of the SQL.
+    pub checksum: [u8; 32],
+}
+
+/// Reads and checks every migration in `dir`, then applies them in order to an
+/// in-memory database with `PRAGMA foreign_keys = ON`.
+///
+/// `display_dir` is how messages name the folder (the path the user wrote, relative
+/// to `Cargo.toml`). Returns the migrations in version order.
+///
+/// # Errors
+///
+/// Every problem found, as [`Diagnostic`]s: all file-level problems (names,
+/// numbering, encoding, empty files, transaction statements, use of
+/// `schema_migrations`) at once, or the first failing SQL statement.
+pub fn check_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
+    let display_dir = display_dir.trim_end_matches('/');
+    let migrations = read_dir(dir, display_dir)?;
+    validate(&migrations).map_err(|d| vec![d])?;
+    Ok(migrations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in files {
+            std::fs::write(dir.path().join(name), content).unwrap();
+        }
+        dir
+    }
+
+    fn messages(files: &[(&str, &[u8])]) -> Vec<String> {
+        let dir = dir_with(files);
+        match check_dir(dir.path(), "m") {
+            Ok(_) => Vec::new(),
+            Err(ds) => ds.into_iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn accepts_a_valid_set_and_ignores_other_files() {
+        let dir = dir_with(&[
+            ("001_users.sql", b"CREATE TABLE users (id INTEGER PRIMARY KEY);"),
+            ("002_posts.sql", b"\xEF\xBB\xBFCREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INT REFERENCES users(id))"),
+            ("README.md", b"not sql"),
+            (".003_hidden.sql", b"garbage"),
+        ]);
+        std::fs::create_dir(dir.path().join("004_dir.sql")).unwrap();
+        let ms = check_dir(dir.path(), "m").unwrap();
+        assert_eq!(ms.iter().map(|m| m.version).collect::<Vec<_>>(), [1, 2]);
+        assert!(ms[1].sql.starts_with("CREATE"), "BOM dropped");
+        assert_eq!(ms[1].display_path, "m/002_posts.sql");
+        assert_eq!(
+            ms[0].checksum,
+            crate::checksum("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+        );
+    }
+
+    #[test]
+    fn reports_every_file_level_problem_at_once() {
+        let got = messages(&[
+            ("001_a.sql", b"SELECT 1"),
+            ("001_b.sql", b"SELECT 1"),
+            ("0002_c.sql", b"SELECT 1"),
+            ("005_d.sql", b"-- nothing"),
+            ("Bad Name.sql", b"SELECT 1"),
+            ("006_e.sql", b"SELECT \xff"),
+            ("007_f.sql", b"BEGIN;\nSELECT 1;\nCOMMIT;"),
+            ("008_g.sql", b"INSERT INTO schema_migrations VALUES (1)"),
+        ]);
+        let all = got.join("\n\n");
+        for expected in [
+            "duplicate migration version 1: `001_a.sql` and `001_b.sql`",
+            "m/0002_c.sql: migration version `0002` has 4 digits but the other migrations use 3",
+            "rename it to `002_c.sql`",
+            "gap in migration versions: 003, 004 missing between `0002_c.sql` and `005_d.sql`",
+            "invalid migration file name `Bad Name.sql`",
+            "m/005_d.sql: migration has no SQL statement",
+            "m/006_e.sql:1:8: migration is not valid UTF-8: invalid byte 0xFF at byte offset 7",
+            "m/007_f.sql:1:1: migration controls its own transaction: `BEGIN` on line 1, `COMMIT` on line 3",
+            "remove lines 1, 3",
+            "m/008_g.sql:1:13: migration uses the tracking table `schema_migrations`",
+        ] {
+            assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+        }
+        assert_eq!(got.len(), 8, "{all}");
+    }
+
+    #[test]
+    fn nul_bytes_and_unreadable_files_are_reported() {
+        let dir = dir_with(&[("001_a.sql", b"SELECT 1;\n\0DROP TABLE x;")]);
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.path().join("gone.sql"), dir.path().join("002_b.sql"))
+            .unwrap();
+        let got: Vec<String> = check_dir(dir.path(), "m")
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            got[0].starts_with("m/001_a.sql:2:1: migration contains a NUL byte"),
+            "{got:?}"
+        );
+        #[cfg(unix)]
+        assert!(
+            got[1].starts_with("m/002_b.sql: cannot read the migration:"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn timestamps_may_have_gaps_but_not_duplicates() {
+        assert!(
+            messages(&[
+                ("20240101000000_a.sql", b"SELECT 1"),
+                ("20240305120000_b.sql", b"SELECT 1")
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            messages(&[("0_a.sql", b"SELECT 1"), ("1_b.sql", b"SELECT 1")]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn missing_and_empty_folders() {
+        let dir = dir_with(&[("notes.txt", b"")]);
+        let err = check_dir(dir.path(), "m").unwrap_err();
+        assert!(
+            err[0].to_string().starts_with("m: no migrations found"),
+            "{err:?}"
+        );
+        let err = check_dir(&dir.path().join("nope"), "nope").unwrap_err();
+        assert!(
+            err[0]
+                .to_string()
+                .starts_with("nope: migrations folder not found"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn sql_errors_point_at_file_line_and_column() {
+        let got = messages(&[
+            ("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);"),
+            (
+                "002_b.sql",
+                b"-- posts\nCREATE TABLE b (id INTEGER);\n\n  CREAT TABLE c (id INTEGER);\n",
+            ),
+        ]);
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].starts_with(
+                "m/002_b.sql:4:3: near \"CREAT\": syntax error\n  |\n4 |   CREAT TABLE c"
+            ),
+            "{}",
+            got[0]
+        );
+    }
+
+    #[test]
+    fn runtime_errors_point_at_the_statement() {
+        let got = messages(&[("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (1);")]);
+        assert!(
+            got[0].starts_with("m/001_a.sql:3:1: UNIQUE constraint failed: a.id"),
+            "{}",
+            got[0]
+        );
+    }
+
+    #[test]
+    fn foreign_keys_are_enforced() {
+        let got = messages(&[(
+            "001_a.sql",
+            b"CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE b (a_id INT REFERENCES a(id));\nINSERT INTO b VALUES (7);",
+        )]);
+        assert!(
+            got[0].starts_with("m/001_a.sql:3:1: FOREIGN KEY constraint failed"),
+            "{}",
+            got[0]
+        );
+    }
+
+    #[test]
+    fn deferred_foreign_keys_are_checked_at_commit() {
+        let got = messages(&[
+            ("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE b (a_id INT REFERENCES a(id) DEFERRABLE INITIALLY DEFERRED);"),
+            ("002_b.sql", b"INSERT INTO b VALUES (7);"),
+        ]);
+        assert_eq!(
+            got[0].lines().next().unwrap(),
+            "m/002_b.sql: migration fails at COMMIT: FOREIGN KEY constraint failed: `b` row 1 references a missing row of `a`"
+        );
+    }
+
+    #[test]
+    fn not_null_column_without_default_is_refused() {
+        let base: (&str, &[u8]) = ("001_a.sql", b"CREATE TABLE \"a\" (id INTEGER PRIMARY KEY);");
+        let got = messages(&[
+            base,
+            (
+                "002_b.sql",
+                b"ALTER TABLE main.\"a\" ADD COLUMN email TEXT NOT NULL;",
+            ),
+        ]);
+        assert!(
+            got[0].starts_with(
+                "m/002_b.sql:1:33: column `email` is added to `a` as NOT NULL without a default"
+            ),
+            "{}",
+            got[0]
+        );
+        for ok in [
+            &b"ALTER TABLE a ADD COLUMN email TEXT NOT NULL DEFAULT ''"[..],
+            b"ALTER TABLE a ADD email TEXT",
+            b"ALTER TABLE a ADD COLUMN n INT NOT NULL DEFAULT 0",
+        ] {
+            assert!(messages(&[base, ("002_b.sql", ok)]).is_empty());
+        }
+    }
+
+    #[test]
+    fn trigger_bodies_and_semicolons_in_strings_are_fine() {
+        assert!(messages(&[(
+            "001_a.sql",
+            b"CREATE TABLE a (x TEXT DEFAULT ';');\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE a SET x = 'a;b';\nEND;\nINSERT INTO a VALUES ('-- not a comment')"
+        )])
+        .is_empty());
+    }
+}
