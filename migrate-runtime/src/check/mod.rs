@@ -258,6 +258,28 @@ mod tests {
     }
 
     #[test]
+    fn not_null_column_on_a_seeded_table_gets_the_same_advice() {
+        let got = messages(&[
+            (
+                "001_a.sql",
+                b"CREATE TABLE a (id INTEGER PRIMARY KEY);\nINSERT INTO a VALUES (1);",
+            ),
+            (
+                "002_b.sql",
+                b"ALTER TABLE a ADD COLUMN email TEXT NOT NULL;",
+            ),
+        ]);
+        assert!(
+            got[0].starts_with(
+                "m/002_b.sql:1:1: Cannot add a NOT NULL column with default value NULL"
+            ),
+            "{}",
+            got[0]
+        );
+        assert!(got[0].contains("the table already has rows when this migration runs; give the column a non-NULL default"), "{}", got[0]);
+    }
+
+    #[test]
     fn trigger_bodies_and_semicolons_in_strings_are_fine() {
         assert!(messages(&[(
             "001_a.sql",

@@ -73,7 +73,11 @@ fn sql_error(
 ) -> Diagnostic {
     let (message, offset) = sqlite_message(error);
     let offset = statement.offset + offset.filter(|&o| o <= statement.text.len()).unwrap_or(0);
-    let help = if message.contains("syntax error")
+    let not_null;
+    let help = if message.starts_with("Cannot add a NOT NULL column") {
+        not_null = format!("the table already has rows when this migration runs; {NOT_NULL_FIX}");
+        &not_null
+    } else if message.contains("syntax error")
         || message.contains("incomplete input")
         || message.contains("unrecognized token")
     {
@@ -89,6 +93,9 @@ fn sql_error(
     };
     Diagnostic::at(&m.display_path, &m.sql, offset, message).with_help(help)
 }
+
+/// How to add a `NOT NULL` column to a table with rows.
+const NOT_NULL_FIX: &str = "give the column a non-NULL default (`NOT NULL DEFAULT ''`), or rebuild the table: create the new table, copy the rows, drop the old one, rename the new one";
 
 /// For `ALTER TABLE [schema.]table ADD [COLUMN] …`, the table, as `(schema, table)`.
 fn added_column_target(statement: &Statement<'_>) -> Option<(String, String)> {
@@ -160,9 +167,9 @@ fn check_added_columns(
                 offset,
                 format!("column `{column}` is added to `{table}` as NOT NULL without a default"),
             )
-            .with_help(
-                "SQLite accepts this on the empty validation database but refuses it on any table with rows (\"Cannot add a NOT NULL column with default value NULL\"); give the column a non-NULL default (`NOT NULL DEFAULT ''`), or rebuild the table: create the new table, copy the rows, drop the old one, rename the new one",
-            ));
+            .with_help(format!(
+                "SQLite accepts this on the empty validation database but refuses it on any table with rows (\"Cannot add a NOT NULL column with default value NULL\"); {NOT_NULL_FIX}"
+            )));
         }
     }
     Ok(())
