@@ -16,6 +16,8 @@
 /// [`Migrations`] value with each file's SQL and checksum. Any problem is a compile
 /// error that names the file, line and column.
 ///
+/// `migrations!()` reads the folder `migrations`.
+///
 /// Editing a migration rebuilds the crate. To rebuild when a file is *added*, put
 /// `println!("cargo:rerun-if-changed=migrations");` in `build.rs`.
 ///

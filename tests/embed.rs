@@ -29,6 +29,12 @@ fn embedded_set_is_sorted_with_unique_versions() {
 }
 
 #[test]
+fn the_default_folder_is_migrations() {
+    let default = migrate::migrations!();
+    assert_eq!(default.as_slice(), MIGRATIONS.as_slice());
+}
+
+#[test]
 fn usable_in_a_function_body_and_a_const() {
     const SET: migrate::Migrations = migrate::migrations!("migrations");
     let local = migrate::migrations!("migrations");

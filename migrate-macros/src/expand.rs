@@ -7,16 +7,31 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::LitStr;
 
-/// Expands `migrations!("path")`.
+/// The folder used by `migrations!()`, as in sqlx's `migrate!()`.
+const DEFAULT_DIR: &str = "migrations";
+
+/// Expands `migrations!("path")`, or `migrations!()` for `"migrations"`.
 pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
-    let lit: LitStr = syn::parse2(input).map_err(|e| {
+    let lit: LitStr = if input.is_empty() {
+        LitStr::new(DEFAULT_DIR, proc_macro2::Span::call_site())
+    } else {
+        parse_path(input)?
+    };
+    let relative = lit.value();
+    expand(&lit, &relative)
+}
+
+fn parse_path(input: TokenStream) -> syn::Result<LitStr> {
+    syn::parse2(input).map_err(|e| {
         syn::Error::new(
             e.span(),
             "expected the migrations folder as a string literal, relative to Cargo.toml: `migrations!(\"migrations\")`",
         )
-    })?;
-    let relative = lit.value();
-    if Path::new(&relative).is_absolute() {
+    })
+}
+
+fn expand(lit: &LitStr, relative: &str) -> syn::Result<TokenStream> {
+    if Path::new(relative).is_absolute() {
         return Err(syn::Error::new(
             lit.span(),
             "absolute paths will only work on the current machine; give the folder relative to the crate's Cargo.toml",
@@ -28,8 +43,8 @@ pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
             "CARGO_MANIFEST_DIR is not set: build with cargo, or set CARGO_MANIFEST_DIR to the folder holding Cargo.toml",
         ));
     };
-    let dir = root.join(&relative);
-    match check::check_dir(&dir, &relative) {
+    let dir = root.join(relative);
+    match check::check_dir(&dir, relative) {
         Ok(migrations) => Ok(emit(&migrations)),
         Err(diagnostics) => Err(diagnostics
             .iter()

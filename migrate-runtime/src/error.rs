@@ -50,7 +50,8 @@ pub enum Error {
 
     /// A statement of a migration failed; the migration was rolled back.
     #[error(
-        "migration {version} ({name}) failed at line {line} and was rolled back: {message}\n  statement: {statement}"
+        "migration {version} ({name}) failed at line {line} and was rolled back: {message}\n  statement: {statement}\n  \
+         earlier migrations stay applied; fix the data or this migration, then run again"
     )]
     Failed {
         /// The migration's version.

@@ -48,7 +48,10 @@ pub struct SourceMigration {
 /// numbering, encoding, empty files, transaction statements, use of
 /// `schema_migrations`) at once, or the first failing SQL statement.
 pub fn check_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
-    let display_dir = display_dir.trim_end_matches('/');
+    let display_dir = match display_dir.trim_end_matches('/') {
+        "" => ".",
+        trimmed => trimmed,
+    };
     let migrations = read_dir(dir, display_dir)?;
     validate(&migrations).map_err(|d| vec![d])?;
     Ok(migrations)
