@@ -1,7 +1,7 @@
 //! Reading the folder: file names, numbering, encoding, and what the statements show
 //! without running them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{SourceMigration, TRACKING_TABLE};
@@ -259,7 +259,7 @@ fn read_file(path: &Path, display_path: &str) -> Result<String, Diagnostic> {
             let bytes = e.as_bytes();
             let lossy = String::from_utf8_lossy(bytes);
             // The lossy text has the same bytes up to the first invalid one.
-            let mut d = Diagnostic::at(
+            return Err(Diagnostic::at(
                 display_path,
                 &lossy,
                 offset,
@@ -267,9 +267,8 @@ fn read_file(path: &Path, display_path: &str) -> Result<String, Diagnostic> {
                     "migration is not valid UTF-8: invalid byte 0x{:02X} at byte offset {offset}",
                     bytes[offset]
                 ),
-            );
-            d.help = Some("save the file as UTF-8 (it is probably Latin-1 or UTF-16)".to_owned());
-            return Err(d);
+            )
+            .with_help("save the file as UTF-8 (it is probably Latin-1 or UTF-16)"));
         }
     };
     let text = match text.strip_prefix('\u{feff}') {
@@ -300,22 +299,24 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
     }
     let mut diagnostics = Vec::new();
 
-    let transaction: Vec<(&Statement<'_>, String)> = statements
+    // (statement, keyword, line) of each statement that controls a transaction
+    let transaction: Vec<(&Statement<'_>, String, usize)> = statements
         .iter()
         .filter_map(|s| {
-            s.keyword()
-                .filter(|k| TRANSACTION_KEYWORDS.contains(&k.as_str()))
-                .map(|k| (s, k))
+            let keyword = s
+                .keyword()
+                .filter(|k| TRANSACTION_KEYWORDS.contains(&k.as_str()))?;
+            Some((s, keyword, sql::line_column(sql, s.offset).0))
         })
         .collect();
-    if let Some((first, _)) = transaction.first() {
+    if let Some((first, _, _)) = transaction.first() {
         let listed: Vec<String> = transaction
             .iter()
-            .map(|(s, k)| format!("`{k}` on line {}", sql::line_column(sql, s.offset).0))
+            .map(|(_, keyword, line)| format!("`{keyword}` on line {line}"))
             .collect();
         let lines: Vec<String> = transaction
             .iter()
-            .map(|(s, _)| sql::line_column(sql, s.offset).0.to_string())
+            .map(|(_, _, line)| line.to_string())
             .collect();
         let mut d = Diagnostic::at(
             display_path,
@@ -326,7 +327,7 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
                 listed.join(", ")
             ),
         );
-        for (s, _) in &transaction[1..] {
+        for (s, _, _) in &transaction[1..] {
             d = d.with_snippet(sql, s.offset);
         }
         diagnostics.push(d.with_help(format!(
@@ -336,7 +337,6 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
         )));
     }
 
-    let mut seen = HashSet::new();
     for s in &statements {
         let hit = s.tokens.iter().find(|t| {
             t.kind != TokenKind::String
@@ -344,20 +344,17 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
                     .is_some_and(|id| id.eq_ignore_ascii_case(TRACKING_TABLE))
         });
         if let Some(token) = hit {
-            let offset = s.offset + token.start;
-            if seen.insert(offset) {
-                diagnostics.push(
-                    Diagnostic::at(
-                        display_path,
-                        sql,
-                        offset,
-                        format!("migration uses the tracking table `{TRACKING_TABLE}`"),
-                    )
-                    .with_help(format!(
-                        "the runner records every migration in `{TRACKING_TABLE}` itself; remove this statement, and keep your own data in tables of your own"
-                    )),
-                );
-            }
+            diagnostics.push(
+                Diagnostic::at(
+                    display_path,
+                    sql,
+                    s.offset + token.start,
+                    format!("migration uses the tracking table `{TRACKING_TABLE}`"),
+                )
+                .with_help(format!(
+                    "the runner records every migration in `{TRACKING_TABLE}` itself; remove this statement, and keep your own data in tables of your own"
+                )),
+            );
         }
     }
     diagnostics
