@@ -148,6 +148,20 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_file_names_are_reported() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = dir_with(&[("001_a.sql", b"SELECT 1")]);
+        let name = std::ffi::OsStr::from_bytes(b"002_caf\xe9.sql");
+        std::fs::write(dir.path().join(name), "SELECT 1").unwrap();
+        let got = check_dir(dir.path(), "m").unwrap_err();
+        assert_eq!(
+            got[0].to_string().lines().next().unwrap(),
+            "m/002_caf\u{fffd}.sql: migration file name is not valid UTF-8"
+        );
+    }
+
     #[test]
     fn timestamps_may_have_gaps_but_not_duplicates() {
         assert!(

@@ -250,8 +250,11 @@ fn numbering(named: &[Named], display_dir: &str) -> Vec<Diagnostic> {
 
 /// Reads a migration as UTF-8, dropping a leading byte-order mark.
 fn read_file(path: &Path, display_path: &str) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::new(display_path, format!("cannot read the migration: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::new(display_path, format!("cannot read the migration: {e}")).with_help(
+            "the file is named like a migration but cannot be read (a broken symbolic link, or missing permissions); fix it or remove it from the folder",
+        )
+    })?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
