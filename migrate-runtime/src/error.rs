@@ -153,17 +153,20 @@ impl Error {
 
     /// Classifies an error from `conn`, naming the database file.
     pub(crate) fn from_sqlite(error: rusqlite::Error, conn: &rusqlite::Connection) -> Self {
+        Self::about_file(&error, conn).unwrap_or(Self::Sqlite(error))
+    }
+
+    /// The file's error (not a database, damaged, read-only, locked) when `error` is
+    /// about the database file rather than about SQL.
+    pub(crate) fn about_file(error: &rusqlite::Error, conn: &rusqlite::Connection) -> Option<Self> {
         use rusqlite::ErrorCode;
-        let path = db_path(conn);
-        let message = crate::exec::sqlite_message(&error).0;
-        match error.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) => Self::NotADatabase { path, message },
-            Some(ErrorCode::DatabaseCorrupt) => Self::Corrupt { path, message },
-            Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => Self::ReadOnly { path, message },
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                Self::Locked { path, message }
-            }
-            _ => Self::Sqlite(error),
-        }
+        let (path, message) = (db_path(conn), crate::exec::sqlite_message(error).0);
+        Some(match error.sqlite_error_code()? {
+            ErrorCode::NotADatabase => Self::NotADatabase { path, message },
+            ErrorCode::DatabaseCorrupt => Self::Corrupt { path, message },
+            ErrorCode::ReadOnly | ErrorCode::CannotOpen => Self::ReadOnly { path, message },
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Self::Locked { path, message },
+            _ => return None,
+        })
     }
 }

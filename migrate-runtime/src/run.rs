@@ -11,6 +11,9 @@ use crate::{Error, Migration, Migrations, Result};
 /// together wait for each other instead of failing.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The columns of `schema_migrations`, in the order `read_history` selects them.
+const TRACKING_COLUMNS: [&str; 5] = ["version", "name", "checksum", "applied_at", "duration_ms"];
+
 const CREATE_TRACKING_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -185,7 +188,7 @@ impl Runner<'_> {
                 return Ok(report);
             };
             let started = Instant::now();
-            apply(&tx, migration).map_err(|e| database_error(e, &tx))?;
+            apply(&tx, migration)?;
             let duration = started.elapsed();
             let record = || -> rusqlite::Result<()> {
                 tx.execute(
@@ -205,9 +208,10 @@ impl Runner<'_> {
             };
             record().map_err(|e| Error::from_sqlite(e, &tx))?;
             // A deferred constraint can fail here; the transaction then rolls back on drop.
-            let last_line = migration.sql().lines().count().max(1);
-            tx.commit()
-                .map_err(|e| database_error(failed(migration, "COMMIT", last_line, e), conn))?;
+            tx.commit().map_err(|e| {
+                let last_line = migration.sql().lines().count().max(1);
+                failed(conn, migration, "COMMIT", last_line, e)
+            })?;
             report.applied.push(Applied {
                 migration,
                 duration,
@@ -249,47 +253,29 @@ fn apply(conn: &Connection, migration: &Migration) -> Result<()> {
     for statement in crate::sql::statements(migration.sql()) {
         crate::exec::execute(conn, statement.text).map_err(|e| {
             let line = crate::sql::line_column(migration.sql(), statement.offset).0;
-            failed(migration, statement.text, line, e)
+            failed(conn, migration, statement.text, line, e)
         })?;
     }
     Ok(())
 }
 
-/// A migration that failed because of the database file rather than its SQL (locked,
-/// read-only, damaged) gets that file's error.
-fn database_error(error: Error, conn: &Connection) -> Error {
-    use rusqlite::ErrorCode::{
-        CannotOpen, DatabaseBusy, DatabaseCorrupt, DatabaseLocked, NotADatabase, ReadOnly,
-    };
-    match error {
-        Error::Failed { error, .. }
-            if matches!(
-                error.sqlite_error_code(),
-                Some(
-                    DatabaseBusy
-                        | DatabaseLocked
-                        | ReadOnly
-                        | CannotOpen
-                        | NotADatabase
-                        | DatabaseCorrupt
-                )
-            ) =>
-        {
-            Error::from_sqlite(*error, conn)
-        }
-        other => other,
-    }
-}
-
-fn failed(migration: &Migration, statement: &str, line: usize, error: rusqlite::Error) -> Error {
-    Error::Failed {
+/// A statement (or the COMMIT) of `migration` failed. When the cause is the database
+/// file (locked, read-only, damaged) rather than the SQL, that file error is returned.
+fn failed(
+    conn: &Connection,
+    migration: &Migration,
+    statement: &str,
+    line: usize,
+    error: rusqlite::Error,
+) -> Error {
+    Error::about_file(&error, conn).unwrap_or_else(|| Error::Failed {
         version: migration.version(),
         name: migration.name().to_owned(),
         line,
         statement: statement.to_owned(),
         message: crate::exec::sqlite_message(&error).0,
         error: Box::new(error),
-    }
+    })
 }
 
 /// The rows of `schema_migrations` by version; empty when the table does not exist.
@@ -336,8 +322,7 @@ fn foreign_table(conn: &Connection) -> Option<Error> {
         .ok()?
         .collect::<rusqlite::Result<_>>()
         .ok()?;
-    let ours = ["version", "name", "checksum", "applied_at", "duration_ms"];
-    let missing = ours
+    let missing = TRACKING_COLUMNS
         .iter()
         .any(|c| !columns.iter().any(|have| have.eq_ignore_ascii_case(c)));
     missing.then_some(Error::ForeignTrackingTable { columns })
