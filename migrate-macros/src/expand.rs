@@ -17,8 +17,7 @@ pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
     } else {
         parse_path(input)?
     };
-    let relative = lit.value();
-    expand(&lit, &relative)
+    expand(&lit)
 }
 
 fn parse_path(input: TokenStream) -> syn::Result<LitStr> {
@@ -30,8 +29,9 @@ fn parse_path(input: TokenStream) -> syn::Result<LitStr> {
     })
 }
 
-fn expand(lit: &LitStr, relative: &str) -> syn::Result<TokenStream> {
-    if Path::new(relative).is_absolute() {
+fn expand(lit: &LitStr) -> syn::Result<TokenStream> {
+    let relative = lit.value();
+    if Path::new(&relative).is_absolute() {
         return Err(syn::Error::new(
             lit.span(),
             "absolute paths will only work on the current machine; give the folder relative to the crate's Cargo.toml",
@@ -43,8 +43,8 @@ fn expand(lit: &LitStr, relative: &str) -> syn::Result<TokenStream> {
             "CARGO_MANIFEST_DIR is not set: build with cargo, or set CARGO_MANIFEST_DIR to the folder holding Cargo.toml",
         ));
     };
-    let dir = root.join(relative);
-    match check::check_dir(&dir, relative) {
+    let dir = root.join(&relative);
+    match check::check_dir(&dir, &relative) {
         Ok(migrations) => Ok(emit(&migrations)),
         Err(diagnostics) => Err(diagnostics
             .iter()
