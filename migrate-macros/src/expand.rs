@@ -62,9 +62,11 @@ fn emit(migrations: &[SourceMigration]) -> TokenStream {
     let count = migrations.len();
     let entries = migrations.iter().map(|m| {
         let (version, name, file_name, sql) = (m.version, &m.name, &m.file_name, &m.sql);
-        let checksum = m.checksum;
+        let (checksum, chain) = (m.checksum, m.chain);
         quote! {
-            ::migrate::__private::Migration::new(#version, #name, #file_name, #sql, [#(#checksum),*])
+            ::migrate::__private::Migration::new(
+                #version, #name, #file_name, #sql, [#(#checksum),*], [#(#chain),*]
+            )
         }
     });
     let rebuild = migrations.iter().map(|m| {

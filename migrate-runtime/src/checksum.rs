@@ -34,6 +34,57 @@ pub fn checksum(sql: &str) -> [u8; 32] {
     Sha256::digest(crate::sql::canonical(sql).as_bytes()).into()
 }
 
+/// The chain of a migration set: one SHA-256 digest that stands for every
+/// `(version, checksum)` up to and including a migration.
+///
+/// `chain(previous, version, checksum)` is the SHA-256 of the 32 bytes of `previous`,
+/// the 8 bytes of `version` (big-endian, two's complement), and the 32 bytes of
+/// `checksum`. The first migration's `previous` is [`CHAIN_START`] (32 zero bytes).
+///
+/// The macro computes it for every embedded migration, and the runner stores it with
+/// each applied one in `schema_migrations.chain`. So the startup check compares a
+/// single row, the highest version's chain, with the embedded one: equal chains mean
+/// the same migrations with the same checksums, in the same order.
+///
+/// # Examples
+///
+/// ```
+/// use migrate_runtime::checksum::{CHAIN_START, chain, checksum};
+///
+/// let one = chain(&CHAIN_START, 1, &checksum("CREATE TABLE a (x)"));
+/// let two = chain(&one, 2, &checksum("CREATE TABLE b (x)"));
+/// let edited = chain(&CHAIN_START, 1, &checksum("CREATE TABLE a (y)"));
+/// assert_ne!(two, chain(&edited, 2, &checksum("CREATE TABLE b (x)")));
+/// ```
+pub fn chain(previous: &[u8; 32], version: i64, checksum: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(previous);
+    hasher.update(version.to_be_bytes());
+    hasher.update(checksum);
+    hasher.finalize().into()
+}
+
+/// The `previous` chain of the first migration: 32 zero bytes.
+pub const CHAIN_START: [u8; 32] = [0; 32];
+
+/// Parses 64 hexadecimal digits (either case) back into a checksum or chain.
+pub fn from_hex(hex: &str) -> Option<[u8; 32]> {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let digit = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let mut out = [0; 32];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
+}
+
 /// Lowercase hexadecimal form of a checksum, as stored in `schema_migrations.checksum`.
 pub fn to_hex(checksum: &[u8; 32]) -> String {
     use std::fmt::Write;
@@ -57,6 +108,48 @@ mod tests {
         assert_eq!(
             to_hex(&checksum("")),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn hex_round_trips_and_rejects_anything_else() {
+        let sum = checksum("select 1");
+        assert_eq!(from_hex(&to_hex(&sum)), Some(sum));
+        assert_eq!(from_hex(&to_hex(&sum).to_uppercase()), Some(sum));
+        for bad in [
+            "",
+            "00",
+            &"g".repeat(64),
+            &"0".repeat(63),
+            &"0".repeat(65),
+            &"é".repeat(32),
+        ] {
+            assert_eq!(from_hex(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn chain_covers_order_versions_and_checksums() {
+        let (a, b) = (checksum("a"), checksum("b"));
+        let ab = chain(&chain(&CHAIN_START, 1, &a), 2, &b);
+        assert_ne!(
+            ab,
+            chain(&chain(&CHAIN_START, 1, &b), 2, &a),
+            "swapped contents"
+        );
+        assert_ne!(
+            ab,
+            chain(&chain(&CHAIN_START, 1, &a), 3, &b),
+            "other version"
+        );
+        assert_ne!(ab, chain(&CHAIN_START, 2, &b), "missing first");
+        let mut manual = Sha256::new();
+        manual.update([0u8; 32]);
+        manual.update(1i64.to_be_bytes());
+        manual.update(a);
+        assert_eq!(
+            chain(&CHAIN_START, 1, &a),
+            <[u8; 32]>::from(manual.finalize())
         );
     }
 }

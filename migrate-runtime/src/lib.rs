@@ -14,10 +14,10 @@
 //!
 //! const SQL: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);";
 //! static SET: Migrations = Migrations::from_static(&[
-//!     Migration::new(1, "create_users", "001_create_users.sql", SQL, [0; 32]),
+//!     Migration::new(1, "create_users", "001_create_users.sql", SQL, [0; 32], [0; 32]),
 //! ]);
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # // The macro computes the checksum at compile time; here the doc test has none.
+//! # // The macro computes the checksum and chain at compile time; here the doc test has none.
 //! let mut conn = rusqlite::Connection::open_in_memory()?;
 //! let report = SET.run(&mut conn)?;
 //! assert_eq!(report.applied.len(), 1);

@@ -9,7 +9,7 @@ use std::fmt;
 /// ```
 /// use migrate_runtime::Migration;
 ///
-/// static M: Migration = Migration::new(1, "create_users", "001_create_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY)", [0; 32]);
+/// static M: Migration = Migration::new(1, "create_users", "001_create_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY)", [0; 32], [0; 32]);
 /// assert_eq!(M.to_string(), "001_create_users");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,16 +19,19 @@ pub struct Migration {
     file_name: &'static str,
     sql: &'static str,
     checksum: [u8; 32],
+    chain: [u8; 32],
 }
 
 impl Migration {
-    /// A migration; `checksum` must be [`checksum(sql)`](crate::checksum()). The macro calls this.
+    /// A migration. The macro calls this: `checksum` is [`checksum(sql)`](crate::checksum())
+    /// and `chain` is [`chain`](crate::checksum::chain) over the set up to this migration.
     pub const fn new(
         version: i64,
         name: &'static str,
         file_name: &'static str,
         sql: &'static str,
         checksum: [u8; 32],
+        chain: [u8; 32],
     ) -> Self {
         Self {
             version,
@@ -36,6 +39,7 @@ impl Migration {
             file_name,
             sql,
             checksum,
+            chain,
         }
     }
 
@@ -62,6 +66,11 @@ impl Migration {
     /// The SHA-256 checksum of the canonical SQL (see [`checksum`](crate::checksum())).
     pub const fn checksum(&self) -> &[u8; 32] {
         &self.checksum
+    }
+
+    /// The [chain](crate::checksum::chain) of the set up to and including this migration.
+    pub const fn chain(&self) -> &[u8; 32] {
+        &self.chain
     }
 
     /// The checksum in lowercase hexadecimal, as stored in `schema_migrations`.
@@ -93,6 +102,29 @@ impl Migrations {
     /// A set from migrations sorted by version, with unique versions. The macro calls this.
     pub const fn from_static(migrations: &'static [Migration]) -> Self {
         Self { migrations }
+    }
+
+    /// A set from migrations read at run time (a tool, a benchmark), as returned by
+    /// [`check::check_dir`](crate::check::check_dir) or [`check::read_dir`](crate::check::read_dir).
+    ///
+    /// The texts are leaked, so that the set is `'static` like an embedded one: call it
+    /// once per process, not in a loop.
+    pub fn from_sources(sources: Vec<crate::check::SourceMigration>) -> Self {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let migrations: Vec<Migration> = sources
+            .into_iter()
+            .map(|s| {
+                Migration::new(
+                    s.version,
+                    leak(s.name),
+                    leak(s.file_name),
+                    leak(s.sql),
+                    s.checksum,
+                    s.chain,
+                )
+            })
+            .collect();
+        Self::from_static(migrations.leak())
     }
 
     /// The migrations, in version order.

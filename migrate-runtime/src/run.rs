@@ -12,15 +12,30 @@ use crate::{Error, Migration, Migrations, Result};
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The columns of `schema_migrations`, in the order `read_history` selects them.
-const TRACKING_COLUMNS: [&str; 5] = ["version", "name", "checksum", "applied_at", "duration_ms"];
+const TRACKING_COLUMNS: [&str; 6] = [
+    "version",
+    "name",
+    "checksum",
+    "chain",
+    "applied_at",
+    "duration_ms",
+];
 
 const CREATE_TRACKING_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     checksum TEXT NOT NULL,
+    chain TEXT NOT NULL,
     applied_at TEXT NOT NULL,
     duration_ms INTEGER NOT NULL
 )";
+
+/// The applied migration with the highest version: the one row the startup check reads.
+const READ_TIP: &str = "SELECT version, chain FROM schema_migrations ORDER BY version DESC LIMIT 1";
+
+const INSERT_APPLIED: &str =
+    "INSERT INTO schema_migrations (version, name, checksum, chain, applied_at, duration_ms)
+     VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?5)";
 
 /// A row of `schema_migrations`: a migration applied to the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +46,9 @@ pub struct AppliedMigration {
     pub name: String,
     /// Its checksum when it was applied, in lowercase hexadecimal.
     pub checksum: String,
+    /// The [chain](crate::checksum::chain) over the applied migrations up to and
+    /// including this one, in lowercase hexadecimal.
+    pub chain: String,
     /// When it was applied, UTC, ISO 8601 (`2026-11-25T12:00:00.123Z`).
     pub applied_at: String,
     /// How long it took, in milliseconds.
@@ -96,6 +114,14 @@ impl Status {
 pub struct Runner<'a> {
     migrations: &'a Migrations,
     allow_out_of_order: bool,
+    single_transaction: bool,
+}
+
+/// The highest applied version and its chain, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Tip {
+    version: i64,
+    chain: Option<[u8; 32]>,
 }
 
 impl Migrations {
@@ -124,6 +150,7 @@ impl Migrations {
         Runner {
             migrations: self,
             allow_out_of_order: false,
+            single_transaction: false,
         }
     }
 
@@ -146,12 +173,25 @@ impl Runner<'_> {
         self
     }
 
+    /// Applies all pending migrations in one transaction: either all of them are
+    /// applied or, when one fails, none is. One commit (one `fsync`) instead of one per
+    /// migration. Off by default.
+    pub fn single_transaction(&mut self, single: bool) -> &mut Self {
+        self.single_transaction = single;
+        self
+    }
+
     /// Applies every pending migration; see [`Migrations::run`].
     ///
     /// # Errors
     ///
     /// As [`Migrations::run`].
     pub fn run(&self, conn: &mut Connection) -> Result<Report> {
+        // The startup check: one row. Any error (no table yet, a busy database, another
+        // tool's table) takes the slow path, which reports it properly.
+        if self.is_up_to_date(conn) {
+            return Ok(Report::default());
+        }
         let sqlite = |e| Error::from_sqlite(e, conn);
         let timeout: i64 = conn
             .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
@@ -161,62 +201,85 @@ impl Runner<'_> {
         }
 
         // Without a lock first: on an up-to-date database, nothing is written.
-        let status = self.migrations.status(conn)?;
+        let history = read_history(conn)?;
+        let mut known = history.last().map(Tip::of);
+        let status = compare(self.migrations, history);
         self.verify(&status)?;
         let mut report = Report::default();
         if status.pending.is_empty() {
             return Ok(report);
         }
-
         if conn
             .is_readonly(MAIN_DB)
             .map_err(|e| Error::from_sqlite(e, conn))?
         {
             return Err(Error::read_only(conn));
         }
+
+        let mut pending = status.pending.into_iter().peekable();
+        let mut created = false;
         loop {
             let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
                 .map_err(|e| Error::from_sqlite(e, conn))?;
-            tx.execute_batch(CREATE_TRACKING_TABLE)
-                .map_err(|e| Error::from_sqlite(e, &tx))?;
-            // Read again under the lock: another process may have applied some.
-            let history = read_history(&tx)?;
-            let status = compare(self.migrations, history);
-            self.verify(&status)?;
-            let Some(&migration) = status.pending.first() else {
+            if !created {
+                tx.execute_batch(CREATE_TRACKING_TABLE)
+                    .map_err(|e| Error::from_sqlite(e, &tx))?;
+                created = true;
+            }
+            // Under the lock, one row tells whether another process applied something
+            // since the history was read; only then is the whole history read again.
+            let mut tip = read_tip(&tx).map_err(|e| Error::from_sqlite(e, &tx))?;
+            if tip != known {
+                let history = read_history(&tx)?;
+                tip = history.last().map(Tip::of);
+                let status = compare(self.migrations, history);
+                self.verify(&status)?;
+                pending = status.pending.into_iter().peekable();
+            }
+            let mut applied_here = 0;
+            while let Some(&migration) = pending.peek() {
+                let started = Instant::now();
+                apply(&tx, migration)?;
+                let duration = started.elapsed();
+                tip = Some(
+                    record(&tx, self.migrations, migration, tip.as_ref(), duration)
+                        .map_err(|e| Error::from_sqlite(e, &tx))?,
+                );
+                pending.next();
+                applied_here += 1;
+                report.applied.push(Applied {
+                    migration,
+                    duration,
+                });
+                if !self.single_transaction {
+                    break;
+                }
+            }
+            if applied_here == 0 {
                 tx.commit().map_err(|e| Error::from_sqlite(e, conn))?;
                 return Ok(report);
-            };
-            let started = Instant::now();
-            apply(&tx, migration)?;
-            let duration = started.elapsed();
-            let record = || -> rusqlite::Result<()> {
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum, applied_at, duration_ms)
-                     VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4)",
-                    rusqlite::params![
-                        migration.version(),
-                        migration.name(),
-                        migration.checksum_hex(),
-                        i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
-                    ],
-                )?;
-                if let Ok(version) = i32::try_from(migration.version()) {
-                    tx.pragma_update(None, "user_version", version)?;
-                }
-                Ok(())
-            };
-            record().map_err(|e| Error::from_sqlite(e, &tx))?;
+            }
             // A deferred constraint can fail here; the transaction then rolls back on drop.
             tx.commit().map_err(|e| {
+                let migration = report.applied[report.applied.len() - 1].migration;
                 let last_line = migration.sql().lines().count().max(1);
                 failed(conn, migration, "COMMIT", last_line, e)
             })?;
-            report.applied.push(Applied {
-                migration,
-                duration,
-            });
+            known = tip;
         }
+    }
+
+    /// Whether the highest applied migration is the last embedded one, with the same
+    /// chain: then every checksum matches and nothing is pending. Reads one row.
+    fn is_up_to_date(&self, conn: &Connection) -> bool {
+        let Some(last) = self.migrations.as_slice().last() else {
+            return false;
+        };
+        matches!(
+            read_tip(conn),
+            Ok(Some(Tip { version, chain: Some(chain) }))
+                if version == last.version() && chain == *last.chain()
+        )
     }
 
     fn verify(&self, status: &Status) -> Result<()> {
@@ -246,6 +309,98 @@ impl Runner<'_> {
         }
         Ok(())
     }
+}
+
+/// The highest applied version and its chain; `None` when nothing is applied.
+fn read_tip(conn: &Connection) -> rusqlite::Result<Option<Tip>> {
+    let mut stmt = conn.prepare_cached(READ_TIP)?;
+    stmt.query_row([], |row| {
+        let chain = match row.get_ref(1)? {
+            rusqlite::types::ValueRef::Text(hex) => std::str::from_utf8(hex)
+                .ok()
+                .and_then(crate::checksum::from_hex),
+            _ => None,
+        };
+        Ok(Tip {
+            version: row.get(0)?,
+            chain,
+        })
+    })
+    .optional()
+}
+
+impl Tip {
+    fn of(applied: &AppliedMigration) -> Self {
+        Self {
+            version: applied.version,
+            chain: crate::checksum::from_hex(&applied.chain),
+        }
+    }
+}
+
+/// Writes `migration`'s row in `schema_migrations` (and `user_version`) on the open
+/// transaction, and returns the new tip.
+///
+/// In version order, on a history whose tip carries the embedded chain, the row's chain
+/// continues the tip's. Otherwise (a migration applied out of order lands below the
+/// tip; a stored chain was damaged) every stored chain is computed again from the
+/// embedded checksums, which the caller has verified against the stored ones.
+fn record(
+    conn: &Connection,
+    migrations: &Migrations,
+    migration: &Migration,
+    tip: Option<&Tip>,
+    duration: std::time::Duration,
+) -> rusqlite::Result<Tip> {
+    let continues = match tip {
+        None => Some(crate::checksum::CHAIN_START),
+        Some(t) if t.version < migration.version() => t
+            .chain
+            .filter(|c| migrations.get(t.version).is_some_and(|m| m.chain() == c)),
+        Some(_) => None,
+    };
+    let chain = continues.map_or([0; 32], |previous| {
+        crate::checksum::chain(&previous, migration.version(), migration.checksum())
+    });
+    conn.prepare_cached(INSERT_APPLIED)?
+        .execute(rusqlite::params![
+            migration.version(),
+            migration.name(),
+            migration.checksum_hex(),
+            crate::checksum::to_hex(&chain),
+            i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+        ])?;
+    let tip = match continues {
+        Some(_) => Tip {
+            version: migration.version(),
+            chain: Some(chain),
+        },
+        None => rechain(conn, migrations)?,
+    };
+    if let Ok(version) = i32::try_from(tip.version) {
+        conn.pragma_update(None, "user_version", version)?;
+    }
+    Ok(tip)
+}
+
+/// Computes every stored chain again, in version order, from the embedded checksums.
+fn rechain(conn: &Connection, migrations: &Migrations) -> rusqlite::Result<Tip> {
+    let versions: Vec<i64> = conn
+        .prepare("SELECT version FROM schema_migrations ORDER BY version")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = conn.prepare("UPDATE schema_migrations SET chain = ?2 WHERE version = ?1")?;
+    let mut chain = crate::checksum::CHAIN_START;
+    for &version in &versions {
+        // Every applied version is embedded: `verify` refused unknown ones.
+        let checksum = migrations.get(version).map_or([0; 32], |m| *m.checksum());
+        chain = crate::checksum::chain(&chain, version, &checksum);
+        update.execute(rusqlite::params![version, crate::checksum::to_hex(&chain)])?;
+    }
+    Ok(Tip {
+        version: versions.last().copied().unwrap_or(0),
+        chain: Some(chain),
+    })
 }
 
 /// Runs a migration's statements one by one on an open transaction.
@@ -295,7 +450,7 @@ fn read_history(conn: &Connection) -> Result<Vec<AppliedMigration>> {
     }
     let mut stmt = conn
         .prepare(
-            "SELECT version, name, checksum, applied_at, duration_ms FROM schema_migrations ORDER BY version",
+            "SELECT version, name, checksum, chain, applied_at, duration_ms FROM schema_migrations ORDER BY version",
         )
         .map_err(|e| foreign_table(conn).unwrap_or_else(|| Error::from_sqlite(e, conn)))?;
     let rows = stmt
@@ -304,8 +459,10 @@ fn read_history(conn: &Connection) -> Result<Vec<AppliedMigration>> {
                 version: row.get(0)?,
                 name: row.get(1)?,
                 checksum: row.get(2)?,
-                applied_at: row.get(3)?,
-                duration_ms: row.get(4)?,
+                // Only the quick check trusts the chain: an unreadable one is no error.
+                chain: row.get_ref(3)?.as_str().unwrap_or_default().to_owned(),
+                applied_at: row.get(4)?,
+                duration_ms: row.get(5)?,
             })
         })
         .map_err(sqlite)?;

@@ -34,6 +34,8 @@ pub struct SourceMigration {
     pub sql: String,
     /// [`checksum`](crate::checksum()) of the SQL.
     pub checksum: [u8; 32],
+    /// [`chain`](crate::checksum::chain) over the set up to and including this migration.
+    pub chain: [u8; 32],
 }
 
 /// Reads and checks every migration in `dir`, then applies them in order to an

@@ -89,6 +89,7 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
     }
 
     let mut migrations = Vec::with_capacity(named.len());
+    let mut chain = crate::checksum::CHAIN_START;
     for n in named {
         let path = dir.join(&n.file_name);
         let display_path = display(&n.file_name);
@@ -96,9 +97,12 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
             Ok(sql) => {
                 let found = statement_problems(&display_path, &sql);
                 if found.is_empty() {
+                    let checksum = crate::checksum(&sql);
+                    chain = crate::checksum::chain(&chain, n.version, &checksum);
                     migrations.push(SourceMigration {
                         version: n.version,
-                        checksum: crate::checksum(&sql),
+                        checksum,
+                        chain,
                         name: n.name,
                         file_name: n.file_name,
                         path,
