@@ -3,6 +3,8 @@
 # folder, then the rebuild after editing one of 1,000 migrations. A hello world
 # using rusqlite alone (bundled SQLite) is the floor. Run from anywhere:
 #   bash bench/build-cost.sh
+# With OPTIMIZE_MACROS=1, the app sets `[profile.release.build-override] opt-level = 3`,
+# so that the macro's SQLite is the same build as the application's.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -25,9 +27,12 @@ name = "app"
 version = "0.1.0"
 edition = "2024"
 [dependencies]
-migrate = { path = "$root" }
+migrate = { path = "${MIGRATE_UNDER_TEST:-$root}" }
 [workspace]
 TOML
+if [ "${OPTIMIZE_MACROS:-0}" = 1 ]; then
+    printf '[profile.release.build-override]\nopt-level = 3\n' >>"$work/app/Cargo.toml"
+fi
 cat >"$work/app/src/main.rs" <<'RS'
 static MIGRATIONS: migrate::Migrations = migrate::migrations!("migrations");
 fn main() {

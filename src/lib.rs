@@ -33,5 +33,5 @@ pub use rusqlite;
 
 #[doc(hidden)]
 pub mod __private {
-    pub use migrate_runtime::Migration;
+    pub use migrate_runtime::{Function, Migration};
 }

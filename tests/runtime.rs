@@ -482,32 +482,52 @@ static DEFERRED: Migrations = migrate::migrations!("tests/sets/deferred");
 static DEFERRED_V1: Migrations = migrate::migrations!("tests/sets/deferred_v1");
 
 #[test]
-fn a_deferred_constraint_failing_at_commit_rolls_the_migration_back() -> TestResult {
+fn rows_left_breaking_a_foreign_key_roll_the_migration_back() -> TestResult {
     let dir = tempfile::tempdir()?;
     let mut conn = Connection::open(db_path(&dir))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     DEFERRED_V1.run(&mut conn)?;
     conn.execute_batch("INSERT INTO authors VALUES (1); INSERT INTO books VALUES (1, 1);")?;
     match DEFERRED.run(&mut conn) {
-        Err(Error::Failed {
+        Err(Error::ForeignKeyViolation {
             version,
-            statement,
-            message,
+            violations,
             ..
         }) => {
-            assert_eq!((version, statement.as_str()), (2, "COMMIT"));
-            assert!(
-                message.contains("FOREIGN KEY constraint failed"),
-                "{message}"
+            assert_eq!(version, 2);
+            assert_eq!(
+                violations,
+                [migrate::Violation {
+                    table: "books".into(),
+                    rowid: Some(1),
+                    parent: "authors".into()
+                }]
             );
         }
-        other => panic!("expected Failed, got {other:?}"),
+        other => panic!("expected ForeignKeyViolation, got {other:?}"),
     }
     assert!(conn.is_autocommit(), "no transaction is left open");
+    let on: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    assert!(on, "enforcement is back on after the failure");
     assert!(!table_exists(&conn, "cleanup_log"));
     let authors: i64 = conn.query_row("SELECT count(*) FROM authors", [], |r| r.get(0))?;
     assert_eq!(authors, 1);
     assert_eq!(history(&conn).len(), 1);
+    Ok(())
+}
+
+/// SQLite's procedure checks foreign keys only when the connection enforced them:
+/// an application that keeps them off gets the migration applied, and them still off.
+#[test]
+fn a_connection_without_foreign_keys_is_not_checked() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(db_path(&dir))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    DEFERRED_V1.run(&mut conn)?;
+    conn.execute_batch("INSERT INTO authors VALUES (1); INSERT INTO books VALUES (1, 1);")?;
+    assert_eq!(DEFERRED.run(&mut conn)?.applied.len(), 1);
+    let on: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    assert!(!on);
     Ok(())
 }
 

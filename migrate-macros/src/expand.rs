@@ -5,31 +5,103 @@ use std::path::Path;
 use migrate_runtime::check::{self, SourceMigration};
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::LitStr;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitInt, LitStr, Token};
 
 /// The folder used by `migrations!()`, as in sqlx's `migrate!()`.
 const DEFAULT_DIR: &str = "migrations";
 
-/// Expands `migrations!("path")`, or `migrations!()` for `"migrations"`.
+/// Expands `migrations!("path")`, `migrations!()` for `"migrations"`, and
+/// `migrations!("path", functions(name/arity, …))`.
 pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
-    let lit: LitStr = if input.is_empty() {
-        LitStr::new(DEFAULT_DIR, proc_macro2::Span::call_site())
+    let input: Input = if input.is_empty() {
+        Input {
+            dir: LitStr::new(DEFAULT_DIR, proc_macro2::Span::call_site()),
+            functions: Vec::new(),
+        }
     } else {
-        parse_path(input)?
+        syn::parse2(input)?
     };
-    expand(&lit)
+    expand(&input)
 }
 
-fn parse_path(input: TokenStream) -> syn::Result<LitStr> {
-    syn::parse2(input).map_err(|e| {
-        syn::Error::new(
-            e.span(),
-            "expected the migrations folder as a string literal, relative to Cargo.toml: `migrations!(\"migrations\")`",
-        )
-    })
+const EXPECTED_PATH: &str = "expected the migrations folder as a string literal, relative to Cargo.toml: `migrations!(\"migrations\")`";
+const EXPECTED_FUNCTIONS: &str = "expected `functions(name/arity, …)` after the folder, declaring the SQL functions the application registers: `migrations!(\"migrations\", functions(user_setting/2))`";
+
+/// The macro's input.
+struct Input {
+    dir: LitStr,
+    /// Declared application functions: name, number of arguments, and where.
+    functions: Vec<(String, i32)>,
 }
 
-fn expand(lit: &LitStr) -> syn::Result<TokenStream> {
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let dir: LitStr = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), EXPECTED_PATH))?;
+        let mut functions = Vec::new();
+        if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+            let keyword: Ident = input
+                .parse()
+                .map_err(|e| syn::Error::new(e.span(), EXPECTED_FUNCTIONS))?;
+            if keyword != "functions" {
+                return Err(syn::Error::new(keyword.span(), EXPECTED_FUNCTIONS));
+            }
+            let content;
+            syn::parenthesized!(content in input);
+            let declared = Punctuated::<Declared, Token![,]>::parse_terminated(&content)?;
+            functions = declared.into_iter().map(|d| (d.name, d.arity)).collect();
+            input.parse::<Option<Token![,]>>()?;
+        }
+        if !input.is_empty() {
+            return Err(input.error(EXPECTED_FUNCTIONS));
+        }
+        Ok(Self { dir, functions })
+    }
+}
+
+/// `name/arity` in `functions(…)`.
+struct Declared {
+    name: String,
+    arity: i32,
+}
+
+impl Parse for Declared {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a function as `name/arity`, for example `user_setting/2`",
+            )
+        })?;
+        input.parse::<Token![/]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected `/` and the number of arguments: `{name}/1`"),
+            )
+        })?;
+        let arity: LitInt = input.parse()?;
+        let value: i32 = arity
+            .base10_parse()
+            .ok()
+            .filter(|a| (0..=127).contains(a))
+            .ok_or_else(|| {
+                syn::Error::new(
+                    arity.span(),
+                    "the number of arguments must be between 0 and 127 (SQLite's limit)",
+                )
+            })?;
+        Ok(Self {
+            name: name.to_string(),
+            arity: value,
+        })
+    }
+}
+
+fn expand(input: &Input) -> syn::Result<TokenStream> {
+    let lit = &input.dir;
     let relative = lit.value();
     if Path::new(&relative).is_absolute() {
         return Err(syn::Error::new(
@@ -44,8 +116,13 @@ fn expand(lit: &LitStr) -> syn::Result<TokenStream> {
         ));
     };
     let dir = root.join(&relative);
-    match check::check_dir(&dir, &relative) {
-        Ok(migrations) => Ok(emit(&migrations)),
+    let functions: Vec<(&str, i32)> = input
+        .functions
+        .iter()
+        .map(|(n, a)| (n.as_str(), *a))
+        .collect();
+    match check::check_dir_with(&dir, &relative, &functions) {
+        Ok(migrations) => Ok(emit(&migrations, &functions)),
         Err(diagnostics) => Err(diagnostics
             .iter()
             .map(|d| syn::Error::new(lit.span(), d))
@@ -58,17 +135,22 @@ fn expand(lit: &LitStr) -> syn::Result<TokenStream> {
 }
 
 /// The `Migrations` expression, with an `include_bytes!` per file so that editing one rebuilds.
-fn emit(migrations: &[SourceMigration]) -> TokenStream {
+fn emit(migrations: &[SourceMigration], functions: &[(&str, i32)]) -> TokenStream {
     let count = migrations.len();
     let entries = migrations.iter().map(|m| {
         let (version, name, file_name, sql) = (m.version, &m.name, &m.file_name, &m.sql);
         let (checksum, chain) = (m.checksum, m.chain);
+        let mode = (!m.transaction).then(|| quote!(.without_transaction()));
         quote! {
             ::migrate::__private::Migration::new(
                 #version, #name, #file_name, #sql, [#(#checksum),*], [#(#chain),*]
-            )
+            ) #mode
         }
     });
+    let functions = functions
+        .iter()
+        .map(|(name, arity)| quote!(::migrate::__private::Function { name: #name, arity: #arity }));
+    let sqlite = rusqlite::version();
     let rebuild = migrations.iter().map(|m| {
         let path = m.path.to_string_lossy();
         quote! { const _: &[u8] = ::core::include_bytes!(#path); }
@@ -78,6 +160,8 @@ fn emit(migrations: &[SourceMigration]) -> TokenStream {
             #(#rebuild)*
             static MIGRATIONS: [::migrate::__private::Migration; #count] = [#(#entries),*];
             ::migrate::Migrations::from_static(&MIGRATIONS)
+                .with_functions(&[#(#functions),*])
+                .with_validated_with(#sqlite)
         }
     }
 }
@@ -119,10 +203,10 @@ mod tests {
         std::fs::write(dir.path().join("1_a.sql"), "CREATE TABLE a (x)")?;
         std::fs::write(dir.path().join("2_b.sql"), "CREATE TABLE b (x)")?;
         let ms = check::check_dir(dir.path(), "m").map_err(|ds| format!("{ds:?}"))?;
-        let out = emit(&ms).to_string();
+        let out = emit(&ms, &[]).to_string();
         assert_eq!(out.matches("include_bytes").count(), 2);
         assert_eq!(out.matches("Migration :: new").count(), 2);
-        assert_eq!(out, emit(&ms).to_string());
+        assert_eq!(out, emit(&ms, &[]).to_string());
         Ok(())
     }
 }

@@ -68,6 +68,72 @@ pub enum Error {
         error: Box<rusqlite::Error>,
     },
 
+    /// A migration left rows that break a foreign key; it was rolled back.
+    #[error(
+        "migration {version} ({name}) was rolled back: it leaves rows that break a foreign key: {}; \
+         enforcement is off while a migration runs (so a rebuild's DROP TABLE deletes nothing) and checked before COMMIT: \
+         copy every row the other tables reference, or fix the rows",
+        crate::foreign_keys::describe(violations)
+    )]
+    ForeignKeyViolation {
+        /// The migration's version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// The rows that break a foreign key (from `PRAGMA foreign_key_check`).
+        violations: Vec<crate::Violation>,
+    },
+
+    /// A `-- migrate:no-transaction` migration failed part-way. It is not recorded, and
+    /// the statements that ran before the failure were **not** rolled back.
+    #[error(
+        "migration {version} ({name}) failed at line {line}: {message}\n  statement: {statement}\n  \
+         it runs without a transaction, so {}; it is not recorded as applied: \
+         make it safe to run again (IF NOT EXISTS...) or undo those statements by hand, then run again",
+        ran_lines(ran)
+    )]
+    FailedWithoutTransaction {
+        /// The migration's version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// The line of the statement that failed.
+        line: usize,
+        /// The statement that failed.
+        statement: String,
+        /// What went wrong.
+        message: String,
+        /// The lines of the statements that ran before it and stay applied.
+        ran: Vec<usize>,
+    },
+
+    /// The migrations call an application-defined SQL function, declared with
+    /// `functions(…)`, that the connection does not have. Nothing was changed.
+    #[error(
+        "the migrations call the SQL function {name}/{arity}, which is not registered on this connection (SQLite: {message}); \
+         nothing was changed: register it (`Connection::create_scalar_function`) before running the migrations"
+    )]
+    MissingFunction {
+        /// The function's name.
+        name: String,
+        /// Its number of arguments.
+        arity: i32,
+        /// SQLite's message.
+        message: String,
+    },
+
+    /// The lock file that serialises `-- migrate:no-transaction` migrations between
+    /// processes could not be opened or locked.
+    #[error(
+        "cannot lock {path} (a migration runs without a transaction and takes this lock): {source}"
+    )]
+    LockFile {
+        /// The lock file, next to the database.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+
     /// The file is not a SQLite database. It was not modified.
     #[error(
         "{path} is not a SQLite database (SQLite: {message}); check the path: the file was left untouched"
@@ -135,6 +201,22 @@ fn db_path(conn: &rusqlite::Connection) -> String {
         Some("") | None => ":memory:".to_owned(),
         Some(p) => p.to_owned(),
     }
+}
+
+fn ran_lines(lines: &[usize]) -> String {
+    match lines {
+        [] => "nothing had run before it".to_owned(),
+        [one] => format!("the statement on line {one} ran and stays applied"),
+        _ => format!(
+            "the statements on lines {} ran and stay applied",
+            list_usize(lines)
+        ),
+    }
+}
+
+fn list_usize(values: &[usize]) -> String {
+    let shown: Vec<String> = values.iter().map(ToString::to_string).collect();
+    shown.join(", ")
 }
 
 fn list(versions: &[i64]) -> String {

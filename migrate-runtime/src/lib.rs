@@ -32,15 +32,18 @@ pub mod checksum;
 pub mod diagnostic;
 mod error;
 mod exec;
+mod foreign_keys;
 mod migration;
 pub mod name;
+pub mod rules;
 mod run;
 pub mod sql;
 
 pub use checksum::checksum;
 pub use error::Error;
-pub use migration::{Migration, Migrations};
-pub use run::{Applied, AppliedMigration, DEFAULT_BUSY_TIMEOUT, Report, Runner, Status};
+pub use foreign_keys::Violation;
+pub use migration::{Function, Migration, Migrations};
+pub use run::{Applied, AppliedMigration, DEFAULT_BUSY_TIMEOUT, Report, Runner, Status, Warning};
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -20,6 +20,7 @@ pub struct Migration {
     sql: &'static str,
     checksum: [u8; 32],
     chain: [u8; 32],
+    transaction: bool,
 }
 
 impl Migration {
@@ -40,7 +41,22 @@ impl Migration {
             sql,
             checksum,
             chain,
+            transaction: true,
         }
+    }
+
+    /// The same migration, run without a transaction: its first line is
+    /// [`-- migrate:no-transaction`](crate::rules::NO_TRANSACTION). The macro calls this.
+    #[must_use]
+    pub const fn without_transaction(mut self) -> Self {
+        self.transaction = false;
+        self
+    }
+
+    /// Whether the runner wraps the migration in a transaction (all migrations but
+    /// those whose first line is `-- migrate:no-transaction`).
+    pub const fn runs_in_transaction(&self) -> bool {
+        self.transaction
     }
 
     /// The version, from the file name's digits.
@@ -96,12 +112,65 @@ impl fmt::Display for Migration {
 #[derive(Debug, Clone, Copy)]
 pub struct Migrations {
     migrations: &'static [Migration],
+    functions: &'static [Function],
+    validated_with: Option<&'static str>,
+}
+
+/// An application-defined SQL function that the migrations call, declared with
+/// `migrations!("migrations", functions(name/arity, …))`.
+///
+/// The build validates the migrations with a stand-in of that name and number of
+/// arguments (it returns NULL), and [`Migrations::run`] refuses a connection on which
+/// the application has not registered it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Function {
+    /// The function's name.
+    pub name: &'static str,
+    /// How many arguments it takes (-1: any number).
+    pub arity: i32,
+}
+
+impl fmt::Display for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.name, self.arity)
+    }
 }
 
 impl Migrations {
     /// A set from migrations sorted by version, with unique versions. The macro calls this.
     pub const fn from_static(migrations: &'static [Migration]) -> Self {
-        Self { migrations }
+        Self {
+            migrations,
+            functions: &[],
+            validated_with: None,
+        }
+    }
+
+    /// The same set, declaring the application-defined functions its migrations call.
+    #[must_use]
+    pub const fn with_functions(mut self, functions: &'static [Function]) -> Self {
+        self.functions = functions;
+        self
+    }
+
+    /// The same set, recording the version of the SQLite that validated it. The macro calls this.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn with_validated_with(mut self, sqlite_version: &'static str) -> Self {
+        self.validated_with = Some(sqlite_version);
+        self
+    }
+
+    /// The application-defined functions declared with `functions(…)`.
+    pub const fn functions(&self) -> &'static [Function] {
+        self.functions
+    }
+
+    /// The version of the SQLite that ran every migration at build time (`"3.50.4"`);
+    /// `None` for a set not built by the macro. [`run`](Self::run)'s report warns when
+    /// the application's SQLite is older.
+    pub const fn validated_with(&self) -> Option<&'static str> {
+        self.validated_with
     }
 
     /// A set from migrations read at run time (a tool, a benchmark), as returned by
@@ -114,14 +183,19 @@ impl Migrations {
         let migrations: Vec<Migration> = sources
             .into_iter()
             .map(|s| {
-                Migration::new(
+                let m = Migration::new(
                     s.version,
                     leak(s.name),
                     leak(s.file_name),
                     leak(s.sql),
                     s.checksum,
                     s.chain,
-                )
+                );
+                if s.transaction {
+                    m
+                } else {
+                    m.without_transaction()
+                }
             })
             .collect();
         Self::from_static(migrations.leak())

@@ -1,10 +1,13 @@
 //! Applies migrations to a database and reports where it stands.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::check::TRACKING_TABLE;
+use crate::foreign_keys::{self, Scope};
+use crate::rules::Settings;
 use crate::{Error, Migration, Migrations, Result};
 
 /// The busy timeout set on a connection that has none, so that processes starting
@@ -69,6 +72,44 @@ pub struct Applied {
 pub struct Report {
     /// The migrations this call applied, in order. Empty when nothing was pending.
     pub applied: Vec<Applied>,
+    /// What deserves attention although nothing failed.
+    pub warnings: Vec<Warning>,
+}
+
+/// Something [`Migrations::run`] reports without failing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// The application's SQLite is older than the one that validated the migrations
+    /// at build time, so a migration may use a feature it lacks.
+    OlderSqlite {
+        /// The SQLite version that validated the set ([`Migrations::validated_with`]).
+        validated_with: &'static str,
+        /// The SQLite version the application runs.
+        running: &'static str,
+    },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::OlderSqlite {
+                validated_with,
+                running,
+            } => write!(
+                f,
+                "the migrations were validated with SQLite {validated_with} but the application runs SQLite {running}; \
+                 test them with the application's SQLite (or build with rusqlite's `bundled` feature)"
+            ),
+        }
+    }
+}
+
+/// `"3.46.1"` as `(3, 46, 1)`; unreadable parts count as 0.
+fn parse_version(version: &str) -> (u32, u32, u32) {
+    let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
+    let mut next = || parts.next().unwrap_or(0);
+    (next(), next(), next())
 }
 
 /// Where a database stands compared with the embedded migrations; see [`Migrations::status`].
@@ -115,6 +156,16 @@ pub struct Runner<'a> {
     migrations: &'a Migrations,
     allow_out_of_order: bool,
     single_transaction: bool,
+}
+
+/// What a run knows between its transactions.
+struct State {
+    /// The tip as this run last saw or wrote it.
+    known: Option<Tip>,
+    /// The migrations still to apply, in order.
+    pending: VecDeque<&'static Migration>,
+    /// Foreign keys and triggers, when the connection enforces foreign keys.
+    scope: Option<Scope>,
 }
 
 /// The highest applied version and its chain, as stored.
@@ -187,10 +238,15 @@ impl Runner<'_> {
     ///
     /// As [`Migrations::run`].
     pub fn run(&self, conn: &mut Connection) -> Result<Report> {
+        let conn: &Connection = conn;
+        let mut report = Report {
+            applied: Vec::new(),
+            warnings: self.warnings(),
+        };
         // The startup check: one row. Any error (no table yet, a busy database, another
         // tool's table) takes the slow path, which reports it properly.
         if self.is_up_to_date(conn) {
-            return Ok(Report::default());
+            return Ok(report);
         }
         let sqlite = |e| Error::from_sqlite(e, conn);
         let timeout: i64 = conn
@@ -202,23 +258,37 @@ impl Runner<'_> {
 
         // Without a lock first: on an up-to-date database, nothing is written.
         let history = read_history(conn)?;
-        let mut known = history.last().map(Tip::of);
+        let mut state = State {
+            known: history.last().map(Tip::of),
+            pending: VecDeque::new(),
+            scope: None,
+        };
         let status = compare(self.migrations, history);
         self.verify(&status)?;
-        let mut report = Report::default();
         if status.pending.is_empty() {
             return Ok(report);
         }
-        if conn
-            .is_readonly(MAIN_DB)
-            .map_err(|e| Error::from_sqlite(e, conn))?
-        {
+        state.pending = status.pending.into();
+        if conn.is_readonly(MAIN_DB).map_err(sqlite)? {
             return Err(Error::read_only(conn));
         }
+        self.check_functions(conn)?;
 
-        let mut pending = status.pending.into_iter().peekable();
+        // SQLite's procedure for schema changes: enforcement off outside the
+        // transactions (restored when `off` drops, on every path), checked before COMMIT.
+        let off = foreign_keys::Off::new(conn).map_err(sqlite)?;
+        if off.was_on {
+            state.scope = Some(Scope::load(conn).map_err(sqlite)?);
+        }
         let mut created = false;
         loop {
+            let Some(&next) = state.pending.front() else {
+                return Ok(report);
+            };
+            if !next.runs_in_transaction() {
+                self.run_without_transaction(conn, &mut state, &mut report)?;
+                continue;
+            }
             let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
                 .map_err(|e| Error::from_sqlite(e, conn))?;
             if !created {
@@ -229,24 +299,26 @@ impl Runner<'_> {
             // Under the lock, one row tells whether another process applied something
             // since the history was read; only then is the whole history read again.
             let mut tip = read_tip(&tx).map_err(|e| Error::from_sqlite(e, &tx))?;
-            if tip != known {
-                let history = read_history(&tx)?;
-                tip = history.last().map(Tip::of);
-                let status = compare(self.migrations, history);
-                self.verify(&status)?;
-                pending = status.pending.into_iter().peekable();
+            if tip != state.known {
+                tip = self.reread(&tx, &mut state)?;
             }
-            let mut applied_here = 0;
-            while let Some(&migration) = pending.peek() {
+            let first = report.applied.len();
+            while let Some(&migration) = state.pending.front() {
+                if !migration.runs_in_transaction() {
+                    break;
+                }
+                let saved =
+                    Settings::save(&tx, migration.sql()).map_err(|e| Error::from_sqlite(e, &tx))?;
                 let started = Instant::now();
-                apply(&tx, migration)?;
+                let result = apply(&tx, migration, state.scope.as_mut());
+                saved.restore(&tx);
+                result?;
                 let duration = started.elapsed();
                 tip = Some(
                     record(&tx, self.migrations, migration, tip.as_ref(), duration)
                         .map_err(|e| Error::from_sqlite(e, &tx))?,
                 );
-                pending.next();
-                applied_here += 1;
+                state.pending.pop_front();
                 report.applied.push(Applied {
                     migration,
                     duration,
@@ -255,9 +327,9 @@ impl Runner<'_> {
                     break;
                 }
             }
-            if applied_here == 0 {
+            if report.applied.len() == first {
                 tx.commit().map_err(|e| Error::from_sqlite(e, conn))?;
-                return Ok(report);
+                continue;
             }
             // A deferred constraint can fail here; the transaction then rolls back on drop.
             tx.commit().map_err(|e| {
@@ -265,7 +337,91 @@ impl Runner<'_> {
                 let last_line = migration.sql().lines().count().max(1);
                 failed(conn, migration, "COMMIT", last_line, e)
             })?;
-            known = tip;
+            state.known = tip;
+        }
+    }
+
+    /// Reads the whole history again (another process changed it), verifies it, and
+    /// returns the new tip.
+    fn reread(&self, conn: &Connection, state: &mut State) -> Result<Option<Tip>> {
+        let history = read_history(conn)?;
+        let tip = history.last().map(Tip::of);
+        let status = compare(self.migrations, history);
+        self.verify(&status)?;
+        state.pending = status.pending.into();
+        state.known.clone_from(&tip);
+        if let Some(scope) = state.scope.as_mut() {
+            *scope = Scope::load(conn).map_err(|e| Error::from_sqlite(e, conn))?;
+        }
+        Ok(tip)
+    }
+
+    /// Applies the first pending migration, a `-- migrate:no-transaction` one: under the
+    /// migration lock file, statement by statement, then its row in a transaction.
+    fn run_without_transaction(
+        &self,
+        conn: &Connection,
+        state: &mut State,
+        report: &mut Report,
+    ) -> Result<()> {
+        let _lock = lock_file(conn)?;
+        conn.execute_batch(CREATE_TRACKING_TABLE)
+            .map_err(|e| Error::from_sqlite(e, conn))?;
+        self.reread(conn, state)?;
+        let Some(&migration) = state.pending.front() else {
+            return Ok(());
+        };
+        if migration.runs_in_transaction() {
+            return Ok(());
+        }
+        let saved =
+            Settings::save(conn, migration.sql()).map_err(|e| Error::from_sqlite(e, conn))?;
+        let started = Instant::now();
+        let result = apply_without_transaction(conn, migration, state.scope.as_mut());
+        saved.restore(conn);
+        result?;
+        let duration = started.elapsed();
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+            .map_err(|e| Error::from_sqlite(e, conn))?;
+        let tip = read_tip(&tx).map_err(|e| Error::from_sqlite(e, &tx))?;
+        let tip = record(&tx, self.migrations, migration, tip.as_ref(), duration)
+            .map_err(|e| Error::from_sqlite(e, &tx))?;
+        tx.commit().map_err(|e| Error::from_sqlite(e, conn))?;
+        state.known = Some(tip);
+        state.pending.pop_front();
+        report.applied.push(Applied {
+            migration,
+            duration,
+        });
+        Ok(())
+    }
+
+    /// Fails when a function declared with `functions(…)` is not registered on `conn`.
+    fn check_functions(&self, conn: &Connection) -> Result<()> {
+        for f in self.migrations.functions() {
+            let arguments = vec!["NULL"; usize::try_from(f.arity).unwrap_or(0)].join(", ");
+            let call = format!("SELECT \"{}\"({arguments})", f.name.replace('"', "\"\""));
+            if let Err(e) = conn.prepare(&call) {
+                return Err(Error::MissingFunction {
+                    name: f.name.to_owned(),
+                    arity: f.arity,
+                    message: crate::exec::sqlite_message(&e).0,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn warnings(&self) -> Vec<Warning> {
+        let running = rusqlite::version();
+        match self.migrations.validated_with() {
+            Some(validated_with) if parse_version(running) < parse_version(validated_with) => {
+                vec![Warning::OlderSqlite {
+                    validated_with,
+                    running,
+                }]
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -403,15 +559,120 @@ fn rechain(conn: &Connection, migrations: &Migrations) -> rusqlite::Result<Tip> 
     })
 }
 
-/// Runs a migration's statements one by one on an open transaction.
-fn apply(conn: &Connection, migration: &Migration) -> Result<()> {
-    for statement in crate::sql::statements(migration.sql()) {
+/// Runs a migration's statements one by one on an open transaction, then checks the
+/// foreign keys it may have broken.
+fn apply(conn: &Connection, migration: &Migration, scope: Option<&mut Scope>) -> Result<()> {
+    let statements = crate::sql::statements(migration.sql());
+    for statement in &statements {
         crate::exec::execute(conn, statement.text).map_err(|e| {
             let line = crate::sql::line_column(migration.sql(), statement.offset).0;
             failed(conn, migration, statement.text, line, e)
         })?;
     }
+    if let Some(scope) = scope {
+        let violations = scope
+            .check_after(conn, &statements)
+            .map_err(|e| failed(conn, migration, "PRAGMA foreign_key_check", 1, e))?;
+        if !violations.is_empty() {
+            return Err(Error::ForeignKeyViolation {
+                version: migration.version(),
+                name: migration.name().to_owned(),
+                violations,
+            });
+        }
+    }
     Ok(())
+}
+
+/// Runs a `-- migrate:no-transaction` migration's statements one at a time.
+fn apply_without_transaction(
+    conn: &Connection,
+    migration: &Migration,
+    scope: Option<&mut Scope>,
+) -> Result<()> {
+    let sql = migration.sql();
+    let statements = crate::sql::statements(sql);
+    let mut ran = Vec::new();
+    let partial = |ran: &[usize], line: usize, statement: &str, message: String| {
+        Error::FailedWithoutTransaction {
+            version: migration.version(),
+            name: migration.name().to_owned(),
+            line,
+            statement: statement.to_owned(),
+            message,
+            ran: ran.to_vec(),
+        }
+    };
+    for statement in &statements {
+        let line = crate::sql::line_column(sql, statement.offset).0;
+        if let Err(e) = crate::exec::execute(conn, statement.text) {
+            if let Some(file) = Error::about_file(&e, conn) {
+                return Err(file);
+            }
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            return Err(partial(
+                &ran,
+                line,
+                statement.text,
+                crate::exec::sqlite_message(&e).0,
+            ));
+        }
+        ran.push(line);
+    }
+    let last = ran.last().copied().unwrap_or(1);
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(partial(
+            &ran,
+            last,
+            "",
+            "it leaves a transaction open (a BEGIN without COMMIT), which was rolled back"
+                .to_owned(),
+        ));
+    }
+    if let Some(scope) = scope {
+        let violations = scope.check_after(conn, &statements).map_err(|e| {
+            partial(
+                &ran,
+                last,
+                "PRAGMA foreign_key_check",
+                crate::exec::sqlite_message(&e).0,
+            )
+        })?;
+        if !violations.is_empty() {
+            return Err(partial(
+                &ran,
+                last,
+                "PRAGMA foreign_key_check",
+                format!(
+                    "it leaves rows that break a foreign key: {}",
+                    foreign_keys::describe(&violations)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Serialises `-- migrate:no-transaction` migrations between processes: an exclusive
+/// lock on `<database>.migrate-lock`, released when the file closes (also when the
+/// process dies). An in-memory database needs none.
+fn lock_file(conn: &Connection) -> Result<Option<std::fs::File>> {
+    let Some(path) = conn.path().filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let path = format!("{path}.migrate-lock");
+    let locked = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .and_then(|file| file.lock().map(|()| file));
+    locked
+        .map(Some)
+        .map_err(|source| Error::LockFile { path, source })
 }
 
 /// A statement (or the COMMIT) of `migration` failed. When the cause is the database

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use migrate_runtime::check::check_dir;
+use migrate_runtime::check::{check_dir, check_dir_with};
 
 fn corpus(set: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -11,7 +11,9 @@ fn corpus(set: &str) -> PathBuf {
 }
 
 /// Copies a set's up migrations into a folder under this crate's naming rules:
-/// `<version>_<name>.sql`, the version from the file (or diesel folder) name.
+/// `<version>_<name>.sql`, the version from the file (or diesel folder) name, without
+/// `PRAGMA foreign_keys` lines (SQLite ignores them inside the migration's
+/// transaction; the runner turns enforcement off around every migration instead).
 fn converted(set: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(corpus(set)).unwrap() {
@@ -33,14 +35,79 @@ fn converted(set: &str) -> tempfile::TempDir {
             continue;
         }
         let target = migrate_runtime::name::suggest(&format!("{stem}.sql")).unwrap();
-        std::fs::copy(&source, dir.path().join(target)).unwrap();
+        let text = std::fs::read(&source).unwrap();
+        let kept: Vec<&[u8]> = text
+            .split_inclusive(|&b| b == b'\n')
+            .filter(|line| !is_foreign_keys_pragma(line))
+            .collect();
+        std::fs::write(dir.path().join(target), kept.concat()).unwrap();
+    }
+    dir
+}
+
+fn is_foreign_keys_pragma(line: &[u8]) -> bool {
+    String::from_utf8_lossy(line)
+        .trim_start()
+        .to_ascii_uppercase()
+        .starts_with("PRAGMA FOREIGN_KEYS")
+}
+
+/// Every `PRAGMA foreign_keys` line of the corpus is refused, at its line.
+#[test]
+fn every_foreign_keys_pragma_of_the_corpus_is_reported() {
+    for set in ["karakeep", "plume", "screenpipe"] {
+        let original = converted_keeping_pragmas(set);
+        let expected: usize = std::fs::read_dir(original.path())
+            .unwrap()
+            .map(|e| {
+                let text = std::fs::read(e.unwrap().path()).unwrap();
+                text.split(|&b| b == b'\n')
+                    .filter(|l| is_foreign_keys_pragma(l))
+                    .count()
+            })
+            .sum();
+        assert!(expected > 0, "{set}");
+        let reported = check_dir(original.path(), set)
+            .unwrap_err()
+            .iter()
+            .filter(|d| {
+                d.message == "`PRAGMA foreign_keys` cannot run inside the migration's transaction"
+            })
+            .count();
+        assert_eq!(reported, expected, "{set}");
+    }
+}
+
+/// [`converted`] with the `PRAGMA foreign_keys` lines left in.
+fn converted_keeping_pragmas(set: &str) -> tempfile::TempDir {
+    let stripped = converted(set);
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(corpus(set)).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (source, stem) = if path.is_dir() {
+            (path.join("up.sql"), name.replace('-', ""))
+        } else {
+            (
+                path.clone(),
+                name.trim_end_matches(".sql")
+                    .trim_end_matches(".up")
+                    .replace('-', "_"),
+            )
+        };
+        let Some(target) = migrate_runtime::name::suggest(&format!("{stem}.sql")) else {
+            continue;
+        };
+        if stripped.path().join(&target).is_file() {
+            std::fs::copy(&source, dir.path().join(target)).unwrap();
+        }
     }
     dir
 }
 
 #[test]
-fn karakeep_validates_as_it_is() {
-    let migrations = check_dir(&corpus("karakeep"), "karakeep").unwrap_or_else(|ds| {
+fn karakeep_validates_without_its_foreign_keys_pragmas() {
+    let migrations = check_dir(converted("karakeep").path(), "karakeep").unwrap_or_else(|ds| {
         panic!(
             "{}",
             ds.iter()
@@ -88,6 +155,16 @@ fn screenpipe_stops_at_the_extension_function_it_needs() {
         shown.starts_with("screenpipe/20241108202826_create_speaker_table.sql:14:11: no such function: vec_length\n"),
         "{shown}"
     );
+    // Declared, it gets a stand-in, and the whole set validates.
+    if let Err(ds) = check_dir_with(dir.path(), "screenpipe", &[("vec_length", 1)]) {
+        panic!(
+            "{}",
+            ds.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        );
+    }
 }
 
 #[test]
@@ -122,4 +199,36 @@ fn pocket_id_files_that_manage_their_own_transactions_are_reported() {
         })
         .count();
     assert_eq!(transaction, 71, "{diagnostics:#?}");
+}
+
+/// pocket-id's files carry their own `BEGIN`/`COMMIT`: with the directive as their
+/// first line, they run as written and the whole set validates.
+#[test]
+fn pocket_id_validates_with_the_no_transaction_directive() {
+    let dir = converted("pocket-id");
+    let mut marked = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.to_ascii_uppercase().contains("BEGIN") {
+            std::fs::write(&path, format!("-- migrate:no-transaction\n{text}")).unwrap();
+            marked += 1;
+        }
+    }
+    assert_eq!(marked, 71);
+    let diagnostics = check_dir(dir.path(), "pocket-id").unwrap_err();
+    let shown = diagnostics[0].to_string();
+    assert!(
+        shown.contains("no such function: normalize") && shown.contains("functions(normalize/2)"),
+        "{shown}"
+    );
+    if let Err(ds) = check_dir_with(dir.path(), "pocket-id", &[("normalize", 2)]) {
+        panic!(
+            "{}",
+            ds.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        );
+    }
 }

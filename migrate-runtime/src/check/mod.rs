@@ -36,6 +36,8 @@ pub struct SourceMigration {
     pub checksum: [u8; 32],
     /// [`chain`](crate::checksum::chain) over the set up to and including this migration.
     pub chain: [u8; 32],
+    /// `false` when the first line is [`-- migrate:no-transaction`](crate::rules::NO_TRANSACTION).
+    pub transaction: bool,
 }
 
 /// Reads and checks every migration in `dir`, then applies them in order to an
@@ -50,12 +52,26 @@ pub struct SourceMigration {
 /// numbering, encoding, empty files, transaction statements, use of
 /// `schema_migrations`) at once, or the first failing SQL statement.
 pub fn check_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
+    check_dir_with(dir, display_dir, &[])
+}
+
+/// [`check_dir`], with stand-ins for the application-defined SQL functions the
+/// migrations call, as (name, number of arguments; -1 for any).
+///
+/// # Errors
+///
+/// As [`check_dir`].
+pub fn check_dir_with(
+    dir: &Path,
+    display_dir: &str,
+    functions: &[(&str, i32)],
+) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let display_dir = match display_dir.trim_end_matches('/') {
         "" => ".",
         trimmed => trimmed,
     };
     let migrations = read_dir(dir, display_dir)?;
-    validate(&migrations).map_err(|d| vec![d])?;
+    validate(&migrations, functions).map_err(|d| vec![d])?;
     Ok(migrations)
 }
 
@@ -232,21 +248,21 @@ mod tests {
             b"CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE b (a_id INT REFERENCES a(id));\nINSERT INTO b VALUES (7);",
         )]);
         assert!(
-            got[0].starts_with("m/001_a.sql:3:1: FOREIGN KEY constraint failed"),
+            got[0].starts_with("m/001_a.sql:3:1: migration leaves rows that break a foreign key: `b` row 1 references a missing row of `a`"),
             "{}",
             got[0]
         );
     }
 
     #[test]
-    fn deferred_foreign_keys_are_checked_at_commit() {
+    fn deferred_foreign_keys_are_checked_before_commit() {
         let got = messages(&[
             ("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE b (a_id INT REFERENCES a(id) DEFERRABLE INITIALLY DEFERRED);"),
             ("002_b.sql", b"INSERT INTO b VALUES (7);"),
         ]);
         assert_eq!(
             got[0].lines().next().unwrap(),
-            "m/002_b.sql: migration fails at COMMIT: FOREIGN KEY constraint failed: `b` row 1 references a missing row of `a`"
+            "m/002_b.sql:1:1: migration leaves rows that break a foreign key: `b` row 1 references a missing row of `a`"
         );
     }
 

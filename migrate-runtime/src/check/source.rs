@@ -95,7 +95,19 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
         let display_path = display(&n.file_name);
         match read_file(&path, &display_path) {
             Ok(sql) => {
-                let found = statement_problems(&display_path, &sql);
+                let transaction = match crate::rules::no_transaction(&sql) {
+                    Ok(no_transaction) => !no_transaction,
+                    Err(e) => {
+                        diagnostics.push(
+                            Diagnostic::at(&display_path, &sql, e.offset, e.message).with_help(format!(
+                                "a migration that must run without a transaction (VACUUM, `PRAGMA journal_mode`, its own BEGIN/COMMIT) starts with the line `{}`; other `-- migrate:` comments are mistakes",
+                                crate::rules::NO_TRANSACTION
+                            )),
+                        );
+                        continue;
+                    }
+                };
+                let found = statement_problems(&display_path, &sql, transaction);
                 if found.is_empty() {
                     let checksum = crate::checksum(&sql);
                     chain = crate::checksum::chain(&chain, n.version, &checksum);
@@ -103,6 +115,7 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
                         version: n.version,
                         checksum,
                         chain,
+                        transaction,
                         name: n.name,
                         file_name: n.file_name,
                         path,
@@ -291,9 +304,9 @@ fn read_file(path: &Path, display_path: &str) -> Result<String, Diagnostic> {
     Ok(text)
 }
 
-/// Problems visible in the statements themselves: none at all, transaction control,
-/// use of the tracking table.
-fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
+/// Problems visible in the statements themselves: none at all, use of the tracking
+/// table and, in a migration that runs in a transaction, statements that cannot.
+fn statement_problems(display_path: &str, sql: &str, transaction: bool) -> Vec<Diagnostic> {
     let statements = sql::statements(sql);
     if statements.is_empty() {
         return vec![
@@ -304,8 +317,21 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
             .with_help("add the statements, or delete the file if it is not needed"),
         ];
     }
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = tracking_table_use(display_path, sql, &statements);
+    if transaction {
+        diagnostics.extend(transaction_problems(display_path, sql, &statements));
+    }
+    diagnostics
+}
 
+/// Statements a migration in a transaction cannot run: transaction control, and those
+/// of [`rules::outside_transaction_only`](crate::rules::outside_transaction_only).
+fn transaction_problems(
+    display_path: &str,
+    sql: &str,
+    statements: &[Statement<'_>],
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
     // (statement, keyword, line) of each statement that controls a transaction
     let transaction: Vec<(&Statement<'_>, String, usize)> = statements
         .iter()
@@ -338,13 +364,37 @@ fn statement_problems(display_path: &str, sql: &str) -> Vec<Diagnostic> {
             d = d.with_snippet(sql, s.offset);
         }
         diagnostics.push(d.with_help(format!(
-            "each migration already runs in its own transaction, committed together with its row in `{TRACKING_TABLE}`; remove line{} {}",
+            "each migration already runs in its own transaction, committed together with its row in `{TRACKING_TABLE}`; remove line{} {}, or, for a migration that must manage its own transactions, make `{}` its first line",
             if lines.len() > 1 { "s" } else { "" },
-            lines.join(", ")
+            lines.join(", "),
+            crate::rules::NO_TRANSACTION
         )));
     }
+    for s in statements {
+        if let Some((what, help)) = crate::rules::outside_transaction_only(s) {
+            diagnostics.push(
+                Diagnostic::at(
+                    display_path,
+                    sql,
+                    s.offset,
+                    format!("{what} cannot run inside the migration's transaction"),
+                )
+                .with_help(help),
+            );
+        }
+    }
+    diagnostics
+}
 
-    for s in &statements {
+/// Statements naming the tracking table.
+fn tracking_table_use(
+    display_path: &str,
+    sql: &str,
+    statements: &[Statement<'_>],
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+
+    for s in statements {
         let hit = s.tokens.iter().find(|t| {
             t.kind != TokenKind::String
                 && t.identifier(s.text)

@@ -1,69 +1,333 @@
-//! Running the migrations in order against an in-memory SQLite.
+//! Running the migrations in order against an in-memory SQLite, the way the runner
+//! applies them, then checking what a database without data cannot show by itself.
+
+use std::collections::HashMap;
 
 use rusqlite::Connection;
 
 use super::SourceMigration;
 use crate::diagnostic::Diagnostic;
 use crate::exec::sqlite_message;
+use crate::foreign_keys::{self, Scope, Violation};
 use crate::sql::{self, Statement};
 
-/// Applies `migrations` in order to an in-memory database, each in a transaction,
-/// with foreign keys enforced.
+/// Applies `migrations` in order to an in-memory database, as the runner does on a
+/// connection with foreign keys on: enforcement off outside each migration's
+/// transaction, `PRAGMA foreign_key_check` before its COMMIT, connection settings it
+/// changes put back after it, `-- migrate:no-transaction` migrations statement by
+/// statement. `functions` (name, number of arguments) get stand-ins that return NULL.
+///
+/// After the whole set: `PRAGMA integrity_check`, every view queried, and every
+/// foreign key's parent table and key checked.
 ///
 /// # Errors
 ///
-/// The first statement that fails, or an added `NOT NULL` column without a default.
-pub fn validate(migrations: &[SourceMigration]) -> Result<(), Diagnostic> {
+/// The first problem, named at the migration (and line) that introduced it.
+pub fn validate(
+    migrations: &[SourceMigration],
+    functions: &[(&str, i32)],
+) -> Result<(), Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
             "migrations",
-            format!("cannot open the in-memory validation database: {e}"),
+            format!("cannot set up the in-memory validation database: {e}"),
         )
     };
     let conn = Connection::open_in_memory().map_err(internal)?;
+    for &(name, arity) in functions {
+        conn.create_scalar_function(
+            name,
+            arity,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+            |_| Ok(rusqlite::types::Null),
+        )
+        .map_err(internal)?;
+    }
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(internal)?;
-    for m in migrations {
+    let _off = foreign_keys::Off::new(&conn).map_err(internal)?;
+    let mut scope = Scope::default();
+    let mut origins = Origins::default();
+    for (index, m) in migrations.iter().enumerate() {
+        let statements = sql::statements(&m.sql);
+        origins.note(index, &statements);
+        let saved = crate::rules::Settings::save(&conn, &m.sql).map_err(internal)?;
+        let result = apply(&conn, m, &statements, &mut scope);
+        saved.restore(&conn);
+        result?;
+    }
+    whole_set_checks(&conn, migrations, &origins, functions)
+}
+
+/// One migration, in a transaction unless it says otherwise.
+fn apply(
+    conn: &Connection,
+    m: &SourceMigration,
+    statements: &[Statement<'_>],
+    scope: &mut Scope,
+) -> Result<(), Diagnostic> {
+    let internal =
+        |e: rusqlite::Error| Diagnostic::new(&m.display_path, format!("validation failed: {e}"));
+    if m.transaction {
         conn.execute_batch("BEGIN").map_err(internal)?;
-        for statement in sql::statements(&m.sql) {
-            let added = added_column_target(&statement)
-                .map(|table| (table.clone(), columns(&conn, &table)));
-            crate::exec::execute(&conn, statement.text)
-                .map_err(|e| sql_error(m, &statement, &e))?;
-            if let Some((table, Ok(before))) = added {
-                check_added_columns(&conn, m, &statement, &table, &before)?;
-            }
+    }
+    for statement in statements {
+        let added =
+            added_column_target(statement).map(|table| (table.clone(), columns(conn, &table)));
+        crate::exec::execute(conn, statement.text).map_err(|e| sql_error(m, statement, &e))?;
+        if let Some((table, Ok(before))) = added {
+            check_added_columns(conn, m, statement, &table, &before)?;
         }
-        if let Err(e) = conn.execute_batch("COMMIT") {
-            // A deferred constraint failed; the transaction is still open to inspect.
-            let mut message = format!("migration fails at COMMIT: {}", sqlite_message(&e).0);
-            let violations = foreign_key_violations(&conn);
-            if !violations.is_empty() {
-                message = format!("{message}: {}", violations.join("; "));
-            }
-            return Err(Diagnostic::new(&m.display_path, message).with_help(
-                "a deferred foreign key is violated once all the statements have run; fix the rows the migration leaves behind",
-            ));
-        }
+    }
+    if !m.transaction && !conn.is_autocommit() {
+        return Err(Diagnostic::new(
+            &m.display_path,
+            "migration leaves a transaction open: it runs without a transaction (`-- migrate:no-transaction`) and its `BEGIN` has no `COMMIT`",
+        )
+        .with_help("end every transaction the migration opens with `COMMIT`"));
+    }
+    let violations = scope
+        .check_after(conn, statements)
+        .map_err(|e| foreign_key_error(m, statements, &e))?;
+    if !violations.is_empty() {
+        return Err(violation_error(m, statements, &violations));
+    }
+    if m.transaction {
+        conn.execute_batch("COMMIT").map_err(|e| {
+            Diagnostic::new(
+                &m.display_path,
+                format!("migration fails at COMMIT: {}", sqlite_message(&e).0),
+            )
+            .with_help("a deferred constraint fails once all the statements have run; fix the rows the migration leaves behind")
+        })?;
     }
     Ok(())
 }
 
-/// Rows that break a foreign key, as `` `books` row 1 references a missing row of `authors` ``.
-fn foreign_key_violations(conn: &Connection) -> Vec<String> {
-    let Ok(mut stmt) = conn.prepare("PRAGMA foreign_key_check") else {
-        return Vec::new();
+/// Rows left breaking a foreign key, pointed at the first statement naming their table.
+fn violation_error(
+    m: &SourceMigration,
+    statements: &[Statement<'_>],
+    violations: &[Violation],
+) -> Diagnostic {
+    let message = format!(
+        "migration leaves rows that break a foreign key: {}",
+        foreign_keys::describe(violations)
+    );
+    let help = "the runner checks foreign keys before each COMMIT (enforcement is off during the migration, so a rebuild's DROP TABLE cascades nothing) and rolls back a migration that leaves dangling references: copy every row the other tables reference, or fix the rows";
+    let offset = foreign_keys::culprit(statements, &violations[0]).map(|s| s.offset);
+    match offset {
+        Some(offset) => Diagnostic::at(&m.display_path, &m.sql, offset, message),
+        None => Diagnostic::new(&m.display_path, message),
+    }
+    .with_help(help)
+}
+
+/// `PRAGMA foreign_key_check` itself failed: a foreign key whose parent key is not unique.
+fn foreign_key_error(
+    m: &SourceMigration,
+    statements: &[Statement<'_>],
+    error: &rusqlite::Error,
+) -> Diagnostic {
+    let _ = statements;
+    let message = sqlite_message(error).0;
+    let help = if message.starts_with("foreign key mismatch") {
+        "a foreign key must reference its parent's PRIMARY KEY, or columns with a UNIQUE constraint or index (https://www.sqlite.org/foreignkeys.html#fk_indexes)"
+    } else {
+        "the foreign key check failed on the schema this migration leaves; fix the foreign keys it declares"
     };
-    let rows = stmt.query_map([], |r| {
-        let (table, rowid, parent): (String, Option<i64>, String) =
-            (r.get(0)?, r.get(1)?, r.get(2)?);
-        let row = rowid.map_or_else(|| "a row".to_owned(), |id| format!("row {id}"));
-        Ok(format!(
-            "`{table}` {row} references a missing row of `{parent}`"
-        ))
-    });
-    rows.map(|rows| rows.filter_map(Result::ok).take(5).collect())
-        .unwrap_or_default()
+    Diagnostic::new(
+        &m.display_path,
+        format!("foreign key check fails after this migration: {message}"),
+    )
+    .with_help(help)
+}
+
+/// Which migration last created or altered each schema object, and where.
+#[derive(Default)]
+struct Origins {
+    /// Lowercase object name to (migration index, byte offset of the statement).
+    by_name: HashMap<String, (usize, usize)>,
+}
+
+impl Origins {
+    fn note(&mut self, index: usize, statements: &[Statement<'_>]) {
+        for s in statements {
+            let (t, text) = (&s.tokens, s.text);
+            let kw = |i: usize, k: &str| t.get(i).is_some_and(|tok| tok.is_keyword(text, k));
+            let mut at = 1;
+            let named = if kw(0, "CREATE") {
+                if ["TEMP", "TEMPORARY", "UNIQUE", "VIRTUAL"]
+                    .iter()
+                    .any(|k| kw(at, k))
+                {
+                    at += 1;
+                }
+                if !["TABLE", "VIEW", "INDEX", "TRIGGER"]
+                    .iter()
+                    .any(|k| kw(at, k))
+                {
+                    continue;
+                }
+                at += 1;
+                if kw(at, "IF") {
+                    at += 3;
+                }
+                foreign_keys::name_at(s, at)
+            } else if kw(0, "ALTER") && kw(1, "TABLE") {
+                foreign_keys::name_at(s, 2).map(|(name, next)| {
+                    if kw(next, "RENAME") && kw(next + 1, "TO") {
+                        foreign_keys::name_at(s, next + 2).unwrap_or((name, next))
+                    } else {
+                        (name, next)
+                    }
+                })
+            } else {
+                None
+            };
+            if let Some((name, _)) = named {
+                self.by_name.insert(name, (index, s.offset));
+            }
+        }
+    }
+
+    /// A diagnostic at the statement that made `object`, or at the last migration.
+    fn diagnostic(
+        &self,
+        migrations: &[SourceMigration],
+        object: &str,
+        message: String,
+    ) -> Diagnostic {
+        match self.by_name.get(&object.to_ascii_lowercase()) {
+            Some(&(index, offset)) => {
+                let m = &migrations[index];
+                Diagnostic::at(&m.display_path, &m.sql, offset, message)
+            }
+            None => Diagnostic::new(
+                migrations
+                    .last()
+                    .map_or("migrations", |m| m.display_path.as_str()),
+                message,
+            ),
+        }
+    }
+}
+
+/// What only the finished schema shows: damage, views that cannot run, foreign keys
+/// to missing tables or to keys that are not unique.
+fn whole_set_checks(
+    conn: &Connection,
+    migrations: &[SourceMigration],
+    origins: &Origins,
+    functions: &[(&str, i32)],
+) -> Result<(), Diagnostic> {
+    let internal = |e: rusqlite::Error| {
+        Diagnostic::new(
+            "migrations",
+            format!("cannot check the schema the migrations build: {e}"),
+        )
+    };
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(internal)?;
+    if problems.first().is_some_and(|p: &String| p != "ok") {
+        return Err(Diagnostic::new(
+            migrations.last().map_or("migrations", |m| m.display_path.as_str()),
+            format!("the database the migrations build fails `PRAGMA integrity_check`: {}", problems.join("; ")),
+        )
+        .with_help("a migration edits the schema as data (`PRAGMA writable_schema`) and leaves it inconsistent; rebuild the table instead"));
+    }
+
+    let views: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'view' ORDER BY rowid")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(internal)?;
+    for (view, view_sql) in views {
+        let query = format!("SELECT * FROM \"{}\" LIMIT 0", view.replace('"', "\"\""));
+        if let Err(e) = conn.prepare(&query) {
+            let message = sqlite_message(&e).0;
+            let help = match message.strip_prefix("no such function: ") {
+                Some(function) => {
+                    let arity = call_arity(&view_sql, function).unwrap_or(0);
+                    let declared: Vec<String> = functions.iter().map(|(n, a)| format!("{n}/{a}")).collect();
+                    let mut all = declared.clone();
+                    all.push(format!("{function}/{arity}"));
+                    format!(
+                        "if the application registers `{function}` on its connection, declare it so that the build can stand in for it: `migrations!(\"…\", functions({}))`; otherwise use a built-in function",
+                        all.join(", ")
+                    )
+                }
+                None => "a migration dropped or renamed something the view reads (views are not updated by DROP, and a rebuild's RENAME does not reach them); drop and create the view again after the change".to_owned(),
+            };
+            return Err(origins
+                .diagnostic(
+                    migrations,
+                    &view,
+                    format!("view `{view}` cannot be queried: {message}"),
+                )
+                .with_help(help));
+        }
+    }
+
+    let keys: Vec<(String, String, String)> = conn
+        .prepare(
+            "SELECT m.name, f.\"table\", f.\"from\" FROM sqlite_schema AS m
+             JOIN pragma_foreign_key_list(m.name) AS f
+             WHERE m.type = 'table' AND NOT EXISTS
+                 (SELECT 1 FROM sqlite_schema AS p WHERE p.type = 'table' AND p.name = f.\"table\" COLLATE NOCASE)",
+        )
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+        .map_err(internal)?;
+    if let Some((child, parent, column)) = keys.into_iter().next() {
+        return Err(origins
+            .diagnostic(
+                migrations,
+                &child,
+                format!("foreign key `{child}.{column}` references table `{parent}`, which does not exist once all migrations have run"),
+            )
+            .with_help("every insert into this table would fail with foreign keys on; create the parent table, fix the name, or drop the constraint by rebuilding the table"));
+    }
+    if let Err(e) = foreign_keys::check(conn, None) {
+        let message = sqlite_message(&e).0;
+        // `foreign key mismatch - "child" referencing "parent"`
+        let child = message.split('"').nth(1).unwrap_or_default().to_owned();
+        return Err(origins
+            .diagnostic(migrations, &child, format!("foreign key check fails: {message}"))
+            .with_help("a foreign key must reference its parent's PRIMARY KEY, or columns with a UNIQUE constraint or index (https://www.sqlite.org/foreignkeys.html#fk_indexes)"));
+    }
+    Ok(())
+}
+
+/// The number of arguments of the first call to `function` in `sql`.
+fn call_arity(sql: &str, function: &str) -> Option<usize> {
+    let tokens = sql::tokenize(sql);
+    let code: Vec<_> = tokens
+        .iter()
+        .filter(|t| !matches!(t.kind, sql::TokenKind::Space | sql::TokenKind::Comment))
+        .collect();
+    let start = code.windows(2).position(|w| {
+        w[0].identifier(sql)
+            .is_some_and(|id| id.eq_ignore_ascii_case(function))
+            && w[1].text(sql) == "("
+    })?;
+    let (mut depth, mut commas, mut empty) = (0usize, 0usize, true);
+    for t in &code[start + 1..] {
+        match t.text(sql) {
+            "(" => depth += 1,
+            ")" => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(if empty { 0 } else { commas + 1 });
+                }
+            }
+            "," if depth == 1 => commas += 1,
+            _ if depth >= 1 => empty = false,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn sql_error(
@@ -73,7 +337,7 @@ fn sql_error(
 ) -> Diagnostic {
     let (message, offset) = sqlite_message(error);
     let offset = statement.offset + offset.filter(|&o| o <= statement.text.len()).unwrap_or(0);
-    let not_null;
+    let (not_null, declare);
     let help = if message.starts_with("Cannot add a NOT NULL column") {
         not_null = format!("the table already has rows when this migration runs; {NOT_NULL_FIX}");
         &not_null
@@ -86,8 +350,12 @@ fn sql_error(
         "the rows this statement writes break a constraint of the schema built by the earlier migrations (applied in order to an empty database, with foreign keys enforced); fix the data or the constraint"
     } else if message.starts_with("no such table") || message.starts_with("no such column") {
         "check the name, and that the migration creating it has a lower version: migrations run in version order"
-    } else if message.starts_with("no such function") {
-        "the bundled SQLite that validates migrations has no such function; use a built-in function (https://www.sqlite.org/lang_corefunc.html)"
+    } else if let Some(function) = message.strip_prefix("no such function: ") {
+        let arity = call_arity(statement.text, function).unwrap_or(0);
+        declare = format!(
+            "if the application registers `{function}` on its connection, declare it so that the build can stand in for it: `migrations!(\"…\", functions({function}/{arity}))`; otherwise use a built-in function (https://www.sqlite.org/lang_corefunc.html)"
+        );
+        &declare
     } else {
         "the statement fails on the schema built by the migrations before it, applied in order to an empty database; fix the statement"
     };
