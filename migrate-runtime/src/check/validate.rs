@@ -81,11 +81,16 @@ fn apply(
         }
     }
     if !m.transaction && !conn.is_autocommit() {
-        return Err(Diagnostic::new(
-            &m.display_path,
-            "migration leaves a transaction open: it runs without a transaction (`-- migrate:no-transaction`) and its `BEGIN` has no `COMMIT`",
-        )
-        .with_help("end every transaction the migration opens with `COMMIT`"));
+        let message = "migration leaves a transaction open: it runs without a transaction (`-- migrate:no-transaction`) and this `BEGIN` has no `COMMIT`";
+        let begin = statements
+            .iter()
+            .rev()
+            .find(|s| s.keyword().as_deref() == Some("BEGIN"));
+        return Err(match begin {
+            Some(s) => Diagnostic::at(&m.display_path, &m.sql, s.offset, message),
+            None => Diagnostic::new(&m.display_path, message),
+        }
+        .with_help("end every transaction the migration opens with `COMMIT`; the runner records the migration only after its last statement"));
     }
     let violations = scope
         .check_after(conn, statements)
@@ -130,17 +135,28 @@ fn foreign_key_error(
     statements: &[Statement<'_>],
     error: &rusqlite::Error,
 ) -> Diagnostic {
-    let _ = statements;
     let message = sqlite_message(error).0;
+    // `foreign key mismatch - "child" referencing "parent"`
+    let child = message.split('"').nth(1).unwrap_or_default();
+    let offset = statements.iter().find_map(|s| {
+        s.tokens
+            .iter()
+            .any(|t| {
+                t.identifier(s.text)
+                    .is_some_and(|id| id.eq_ignore_ascii_case(child))
+            })
+            .then_some(s.offset)
+    });
     let help = if message.starts_with("foreign key mismatch") {
         "a foreign key must reference its parent's PRIMARY KEY, or columns with a UNIQUE constraint or index (https://www.sqlite.org/foreignkeys.html#fk_indexes)"
     } else {
         "the foreign key check failed on the schema this migration leaves; fix the foreign keys it declares"
     };
-    Diagnostic::new(
-        &m.display_path,
-        format!("foreign key check fails after this migration: {message}"),
-    )
+    let message = format!("foreign key check fails after this migration: {message}");
+    match offset {
+        Some(offset) => Diagnostic::at(&m.display_path, &m.sql, offset, message),
+        None => Diagnostic::new(&m.display_path, message),
+    }
     .with_help(help)
 }
 
@@ -149,6 +165,10 @@ fn foreign_key_error(
 struct Origins {
     /// Lowercase object name to (migration index, byte offset of the statement).
     by_name: HashMap<String, (usize, usize)>,
+    /// Tables and views dropped, and where.
+    dropped: HashMap<String, (usize, usize)>,
+    /// Names given by `ALTER TABLE … RENAME TO`, and where.
+    renamed_to: HashMap<String, (usize, usize)>,
 }
 
 impl Origins {
@@ -177,12 +197,23 @@ impl Origins {
                 foreign_keys::name_at(s, at)
             } else if kw(0, "ALTER") && kw(1, "TABLE") {
                 foreign_keys::name_at(s, 2).map(|(name, next)| {
-                    if kw(next, "RENAME") && kw(next + 1, "TO") {
-                        foreign_keys::name_at(s, next + 2).unwrap_or((name, next))
-                    } else {
-                        (name, next)
+                    match (kw(next, "RENAME") && kw(next + 1, "TO"))
+                        .then(|| foreign_keys::name_at(s, next + 2))
+                        .flatten()
+                    {
+                        Some((new, at)) => {
+                            self.renamed_to.insert(new.clone(), (index, s.offset));
+                            (new, at)
+                        }
+                        None => (name, next),
                     }
                 })
+            } else if kw(0, "DROP") && (kw(1, "TABLE") || kw(1, "VIEW")) {
+                let at = if kw(2, "IF") { 4 } else { 2 };
+                if let Some((name, _)) = foreign_keys::name_at(s, at) {
+                    self.dropped.insert(name, (index, s.offset));
+                }
+                None
             } else {
                 None
             };
@@ -199,8 +230,32 @@ impl Origins {
         object: &str,
         message: String,
     ) -> Diagnostic {
-        match self.by_name.get(&object.to_ascii_lowercase()) {
-            Some(&(index, offset)) => {
+        Self::at(
+            migrations,
+            self.by_name.get(&object.to_ascii_lowercase()).copied(),
+            message,
+        )
+    }
+
+    /// Where the statement that made `object` is, as `path:line`.
+    fn place(&self, migrations: &[SourceMigration], object: &str) -> Option<String> {
+        let &(index, offset) = self.by_name.get(&object.to_ascii_lowercase())?;
+        let m = &migrations[index];
+        Some(format!(
+            "{}:{}",
+            m.display_path,
+            sql::line_column(&m.sql, offset).0
+        ))
+    }
+
+    /// A diagnostic at (migration index, statement offset), or at the last migration.
+    fn at(
+        migrations: &[SourceMigration],
+        place: Option<(usize, usize)>,
+        message: String,
+    ) -> Diagnostic {
+        match place {
+            Some((index, offset)) => {
                 let m = &migrations[index];
                 Diagnostic::at(&m.display_path, &m.sql, offset, message)
             }
@@ -247,27 +302,14 @@ fn whole_set_checks(
     for (view, view_sql) in views {
         let query = format!("SELECT * FROM \"{}\" LIMIT 0", view.replace('"', "\"\""));
         if let Err(e) = conn.prepare(&query) {
-            let message = sqlite_message(&e).0;
-            let help = match message.strip_prefix("no such function: ") {
-                Some(function) => {
-                    let arity = call_arity(&view_sql, function).unwrap_or(0);
-                    let declared: Vec<String> = functions.iter().map(|(n, a)| format!("{n}/{a}")).collect();
-                    let mut all = declared.clone();
-                    all.push(format!("{function}/{arity}"));
-                    format!(
-                        "if the application registers `{function}` on its connection, declare it so that the build can stand in for it: `migrations!(\"…\", functions({}))`; otherwise use a built-in function",
-                        all.join(", ")
-                    )
-                }
-                None => "a migration dropped or renamed something the view reads (views are not updated by DROP, and a rebuild's RENAME does not reach them); drop and create the view again after the change".to_owned(),
-            };
-            return Err(origins
-                .diagnostic(
-                    migrations,
-                    &view,
-                    format!("view `{view}` cannot be queried: {message}"),
-                )
-                .with_help(help));
+            return Err(view_error(
+                migrations,
+                origins,
+                functions,
+                &view,
+                &view_sql,
+                &sqlite_message(&e).0,
+            ));
         }
     }
 
@@ -298,6 +340,57 @@ fn whole_set_checks(
             .with_help("a foreign key must reference its parent's PRIMARY KEY, or columns with a UNIQUE constraint or index (https://www.sqlite.org/foreignkeys.html#fk_indexes)"));
     }
     Ok(())
+}
+
+/// A view that cannot be queried, named at the migration that broke it: the one that
+/// dropped what it reads, the rename that pointed it at a table dropped since, or the
+/// one that created it.
+fn view_error(
+    migrations: &[SourceMigration],
+    origins: &Origins,
+    functions: &[(&str, i32)],
+    view: &str,
+    view_sql: &str,
+    message: &str,
+) -> Diagnostic {
+    let created = origins
+        .place(migrations, view)
+        .map_or_else(String::new, |p| format!(" (created at {p})"));
+    if let Some(function) = message.strip_prefix("no such function: ") {
+        let arity = call_arity(view_sql, function).unwrap_or(0);
+        let mut all: Vec<String> = functions.iter().map(|(n, a)| format!("{n}/{a}")).collect();
+        all.push(format!("{function}/{arity}"));
+        return origins
+            .diagnostic(migrations, view, format!("view `{view}` cannot be queried: {message}"))
+            .with_help(format!(
+                "if the application registers `{function}` on its connection, declare it so that the build can stand in for it: `migrations!(\"…\", functions({}))`; otherwise use a built-in function",
+                all.join(", ")
+            ));
+    }
+    let missing = message
+        .strip_prefix("no such table: ")
+        .map(|t| t.strip_prefix("main.").unwrap_or(t).to_ascii_lowercase());
+    if let Some(table) = &missing {
+        if let Some(&rename) = origins.renamed_to.get(table) {
+            return Origins::at(
+                migrations,
+                Some(rename),
+                format!("this RENAME points view `{view}`{created} at `{table}`, which is dropped later: the view cannot be queried ({message})"),
+            )
+            .with_help("a modern RENAME rewrites the views and triggers that use the table; for this \"rename the old table first\" rebuild, put `PRAGMA legacy_alter_table = ON;` at the top of the migration (the runner restores it after the migration), or create the new table first and rename it into place");
+        }
+        if let Some(&drop) = origins.dropped.get(table) {
+            return Origins::at(
+                migrations,
+                Some(drop),
+                format!("dropping `{table}` breaks view `{view}`{created}: {message}"),
+            )
+            .with_help("views are not checked when what they read is dropped; drop the view in this migration too, or create it again over what replaces the table");
+        }
+    }
+    origins
+        .diagnostic(migrations, view, format!("view `{view}` cannot be queried: {message}"))
+        .with_help("the view reads something the migrations leave missing or different; create the view again after the change")
 }
 
 /// The number of arguments of the first call to `function` in `sql`.
@@ -348,6 +441,8 @@ fn sql_error(
         "fix the syntax of this statement; SQLite's grammar is at https://www.sqlite.org/lang.html"
     } else if message.contains("constraint failed") {
         "the rows this statement writes break a constraint of the schema built by the earlier migrations (applied in order to an empty database, with foreign keys enforced); fix the data or the constraint"
+    } else if message.starts_with("error in view") || message.starts_with("error in trigger") {
+        "a RENAME rewrites every view and trigger that uses the table, and this one no longer parses; for the \"rename the old table first\" rebuild, put `PRAGMA legacy_alter_table = ON;` at the top of the migration (the runner restores it after the migration), or create the new table first and rename it into place"
     } else if message.starts_with("no such table") || message.starts_with("no such column") {
         "check the name, and that the migration creating it has a lower version: migrations run in version order"
     } else if let Some(function) = message.strip_prefix("no such function: ") {
@@ -441,4 +536,17 @@ fn check_added_columns(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::call_arity;
+
+    #[test]
+    fn arity_counts_top_level_arguments_of_the_first_call() {
+        assert_eq!(call_arity("SELECT f()", "f"), Some(0));
+        assert_eq!(call_arity("SELECT F(a, g(b, c), (d))", "f"), Some(3));
+        assert_eq!(call_arity("SELECT x.f, f('a,b', 2)", "f"), Some(2));
+        assert_eq!(call_arity("SELECT g(1)", "f"), None);
+    }
 }

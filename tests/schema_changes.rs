@@ -1,0 +1,361 @@
+//! Schema changes on real database files with data: the rebuild pattern under
+//! foreign keys, migrations without a transaction, connection settings, declared
+//! functions, and the SQLite version the set was validated with.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use migrate::rusqlite::{Connection, functions::FunctionFlags};
+use migrate::{Error, Migrations, Warning};
+
+static CASCADE_V1: Migrations = migrate::migrations!("tests/sets/cascade_v1");
+static CASCADE: Migrations = migrate::migrations!("tests/sets/cascade");
+static DANGLING: Migrations = migrate::migrations!("tests/sets/dangling");
+static NOTX: Migrations = migrate::migrations!("tests/sets/notx");
+static NOTX_FAILING: Migrations = migrate::migrations!("tests/sets/notx_failing");
+static LEGACY: Migrations = migrate::migrations!("tests/sets/legacy");
+static FUNCTIONS: Migrations =
+    migrate::migrations!("tests/sets/functions", functions(user_setting / 2));
+static SETTINGS: Migrations = migrate::migrations!("tests/sets/settings");
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn count(conn: &Connection, sql: &str) -> rusqlite::Result<i64> {
+    conn.query_row(sql, [], |r| r.get(0))
+}
+
+fn pragma(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
+    count(conn, &format!("PRAGMA {name}"))
+}
+
+/// The first migration of `set` alone, read at run time: the database as it was
+/// before the rest was written.
+fn first_only(set: &Migrations) -> Result<Migrations, Box<dyn std::error::Error>> {
+    let first = set.get(1).ok_or("no migration 1")?;
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join(first.file_name()), first.sql())?;
+    let sources = migrate::check::check_dir(dir.path(), "v1").map_err(|d| format!("{d:?}"))?;
+    Ok(Migrations::from_sources(sources))
+}
+
+/// A file database with foreign keys on, the authors/books schema and 3 authors with
+/// 2 books each; one author is 'Anonymous'.
+fn library() -> Result<(tempfile::TempDir, PathBuf, Connection), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("library.db");
+    let mut conn = Connection::open(&path)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    CASCADE_V1.run(&mut conn)?;
+    conn.execute_batch(
+        "INSERT INTO authors VALUES (1, 'Ursula'), (2, 'Anonymous'), (3, 'Italo');
+         INSERT INTO books (author_id, title) VALUES
+             (1, 'a'), (1, 'b'), (2, 'c'), (2, 'd'), (3, 'e'), (3, 'f');",
+    )?;
+    Ok((dir, path, conn))
+}
+
+#[test]
+fn a_rebuild_of_a_parent_table_keeps_every_cascading_child_row() -> TestResult {
+    let (_dir, path, mut conn) = library()?;
+    // The control: the same rebuild run as plain SQL on a copy, with foreign keys on,
+    // deletes every book through ON DELETE CASCADE.
+    let copy = path.with_file_name("copy.db");
+    std::fs::copy(&path, &copy)?;
+    let plain = Connection::open(&copy)?;
+    plain.pragma_update(None, "foreign_keys", true)?;
+    plain.execute_batch(&format!(
+        "BEGIN; {} COMMIT;",
+        CASCADE.get(2).ok_or("no 002")?.sql()
+    ))?;
+    assert_eq!(
+        count(&plain, "SELECT count(*) FROM books")?,
+        0,
+        "the control lost no rows"
+    );
+
+    let report = CASCADE.run(&mut conn)?;
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM books")?,
+        6,
+        "every book survives"
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM authors")?, 3);
+    assert_eq!(pragma(&conn, "foreign_keys")?, 1, "enforcement is back on");
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM pragma_foreign_key_check")?,
+        0
+    );
+    // The new table is in place, with its CHECK.
+    assert!(
+        conn.execute("INSERT INTO authors VALUES (9, '')", [])
+            .is_err()
+    );
+    // And the cascade still works afterwards.
+    conn.execute("DELETE FROM authors WHERE id = 1", [])?;
+    assert_eq!(count(&conn, "SELECT count(*) FROM books")?, 4);
+    Ok(())
+}
+
+#[test]
+fn a_rebuild_that_leaves_dangling_references_is_rolled_back() -> TestResult {
+    let (_dir, path, mut conn) = library()?;
+    let schema_before = count(&conn, "PRAGMA schema_version")?;
+    let bytes = std::fs::read(&path)?;
+    let err = DANGLING.run(&mut conn).unwrap_err();
+    match &err {
+        Error::ForeignKeyViolation {
+            version,
+            violations,
+            ..
+        } => {
+            assert_eq!(*version, 2);
+            let rows: Vec<(String, Option<i64>, String)> = violations
+                .iter()
+                .map(|v| (v.table.clone(), v.rowid, v.parent.clone()))
+                .collect();
+            assert_eq!(
+                rows,
+                [
+                    ("books".to_owned(), Some(3), "authors".to_owned()),
+                    ("books".to_owned(), Some(4), "authors".to_owned())
+                ]
+            );
+        }
+        other => panic!("expected ForeignKeyViolation, got {other:?}"),
+    }
+    let shown = err.to_string();
+    assert!(
+        shown.contains("`books` row 3 references a missing row of `authors`"),
+        "{shown}"
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM authors")?, 3);
+    assert_eq!(count(&conn, "PRAGMA schema_version")?, schema_before);
+    assert_eq!(pragma(&conn, "foreign_keys")?, 1);
+    drop(conn);
+    assert_eq!(std::fs::read(&path)?, bytes, "the file is as it was");
+    Ok(())
+}
+
+#[test]
+fn a_no_transaction_migration_can_vacuum_and_change_the_journal_mode() -> TestResult {
+    assert!(!NOTX.get(2).ok_or("no 002")?.runs_in_transaction());
+    assert!(NOTX.get(3).ok_or("no 003")?.runs_in_transaction());
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.db");
+    let mut conn = Connection::open(&path)?;
+    let report = NOTX.run(&mut conn)?;
+    assert_eq!(report.applied.len(), 3);
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    assert_eq!(mode, "wal");
+    assert_eq!(count(&conn, "SELECT count(*) FROM events")?, 10);
+    assert_eq!(count(&conn, "SELECT count(*) FROM schema_migrations")?, 3);
+    assert_eq!(
+        count(&conn, "PRAGMA freelist_count")?,
+        0,
+        "VACUUM left no free pages behind the deleted rows"
+    );
+    assert!(path.with_file_name("app.db.migrate-lock").exists());
+    Ok(())
+}
+
+#[test]
+fn a_failing_no_transaction_migration_says_what_ran_and_is_not_recorded() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(dir.path().join("app.db"))?;
+    first_only(&NOTX_FAILING)?.run(&mut conn)?;
+    conn.execute_batch("INSERT INTO users (email) VALUES ('a@x'), ('a@x')")?;
+
+    let err = NOTX_FAILING.run(&mut conn).unwrap_err();
+    match &err {
+        Error::FailedWithoutTransaction {
+            version,
+            line,
+            ran,
+            message,
+            ..
+        } => {
+            assert_eq!((*version, *line), (2, 4));
+            assert_eq!(ran, &[2, 3]);
+            assert!(message.contains("UNIQUE constraint failed"), "{message}");
+        }
+        other => panic!("expected FailedWithoutTransaction, got {other:?}"),
+    }
+    let shown = err.to_string();
+    assert!(
+        shown.contains("the statements on lines 2, 3 ran and stay applied"),
+        "{shown}"
+    );
+    // Not rolled back, and not recorded.
+    assert_eq!(count(&conn, "SELECT count(*) FROM audit")?, 1);
+    assert_eq!(count(&conn, "SELECT count(*) FROM schema_migrations")?, 1);
+    assert!(conn.is_autocommit());
+    Ok(())
+}
+
+#[test]
+fn a_rename_old_first_rebuild_under_a_view_builds_and_applies_with_legacy_alter_table() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(dir.path().join("app.db"))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    first_only(&LEGACY)?.run(&mut conn)?;
+    conn.execute_batch(
+        "INSERT INTO stock (item, quantity) VALUES ('nails', '3'), ('screws', '40')",
+    )?;
+
+    LEGACY.run(&mut conn)?;
+    let low: Vec<(String, i64)> = conn
+        .prepare("SELECT item, quantity FROM low_stock")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    assert_eq!(
+        low,
+        [("nails".to_owned(), 3)],
+        "the view reads the new table"
+    );
+    assert_eq!(
+        pragma(&conn, "legacy_alter_table")?,
+        0,
+        "the setting is restored"
+    );
+    assert_eq!(pragma(&conn, "foreign_keys")?, 1);
+    Ok(())
+}
+
+#[test]
+fn settings_a_migration_changes_are_restored_after_it() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(dir.path().join("app.db"))?;
+    conn.pragma_update(None, "recursive_triggers", false)?;
+    conn.pragma_update(None, "legacy_alter_table", false)?;
+    SETTINGS.run(&mut conn)?;
+    assert_eq!(pragma(&conn, "recursive_triggers")?, 0);
+    assert_eq!(pragma(&conn, "legacy_alter_table")?, 0);
+
+    // Also when the migration fails: a set read at run time whose statement fails after the pragma.
+    let files = tempfile::tempdir()?;
+    std::fs::write(
+        files.path().join("1_fails.sql"),
+        "PRAGMA recursive_triggers = ON;\nINSERT INTO missing VALUES (1);",
+    )?;
+    let failing = Migrations::from_sources(
+        migrate::check::read_dir(files.path(), "m").map_err(|d| format!("{d:?}"))?,
+    );
+    let mut conn = Connection::open(dir.path().join("other.db"))?;
+    assert!(matches!(failing.run(&mut conn), Err(Error::Failed { .. })));
+    assert_eq!(pragma(&conn, "recursive_triggers")?, 0);
+    Ok(())
+}
+
+fn register_user_setting(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "user_setting",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(format!("{}:{}", ctx.get::<i64>(0)?, ctx.get::<String>(1)?)),
+    )
+}
+
+#[test]
+fn a_declared_function_builds_and_run_refuses_a_connection_without_it() -> TestResult {
+    assert_eq!(FUNCTIONS.functions().len(), 1);
+    assert_eq!(FUNCTIONS.functions()[0].to_string(), "user_setting/2");
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.db");
+    let mut conn = Connection::open(&path)?;
+    let err = FUNCTIONS.run(&mut conn).unwrap_err();
+    match &err {
+        Error::MissingFunction { name, arity, .. } => {
+            assert_eq!((name.as_str(), *arity), ("user_setting", 2))
+        }
+        other => panic!("expected MissingFunction, got {other:?}"),
+    }
+    assert!(err.to_string().contains("user_setting/2"), "{err}");
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM sqlite_schema")?,
+        0,
+        "nothing applied"
+    );
+
+    register_user_setting(&conn)?;
+    FUNCTIONS.run(&mut conn)?;
+    conn.execute("INSERT INTO settings VALUES (7, 'theme', 'dark')", [])?;
+    let theme: String = conn.query_row("SELECT theme FROM themes", [], |r| r.get(0))?;
+    assert_eq!(theme, "7:theme");
+    Ok(())
+}
+
+#[test]
+fn the_validating_sqlite_is_recorded_and_an_older_one_is_reported() -> TestResult {
+    assert_eq!(CASCADE.validated_with(), Some(rusqlite::version()));
+    let mut conn = Connection::open_in_memory()?;
+    assert!(CASCADE.run(&mut conn)?.warnings.is_empty());
+
+    static NEWER: Migrations = CASCADE_V1.with_validated_with("99.1.0");
+    let mut conn = Connection::open_in_memory()?;
+    let report = NEWER.run(&mut conn)?;
+    assert_eq!(
+        report.warnings,
+        [Warning::OlderSqlite {
+            validated_with: "99.1.0",
+            running: rusqlite::version()
+        }]
+    );
+    assert!(
+        report.warnings[0]
+            .to_string()
+            .contains("validated with SQLite 99.1.0")
+    );
+    // Reported on every run, also when nothing is pending.
+    assert_eq!(NEWER.run(&mut conn)?.warnings.len(), 1);
+    Ok(())
+}
+
+/// Set for the child processes of the race below.
+const RACE_DB: &str = "MIGRATE_TEST_RACE_DB";
+
+/// Applies the no-transaction set; the race test runs it in several processes.
+#[test]
+fn notx_set_applies() -> TestResult {
+    #[allow(clippy::disallowed_methods, reason = "set by the parent test")]
+    let race_db = std::env::var_os(RACE_DB);
+    let dir = tempfile::tempdir()?;
+    let path = race_db.map_or_else(|| dir.path().join("app.db"), PathBuf::from);
+    let mut conn = Connection::open(&path)?;
+    NOTX.run(&mut conn)?;
+    assert!(NOTX.status(&conn)?.is_up_to_date());
+    Ok(())
+}
+
+#[test]
+fn processes_racing_apply_a_no_transaction_migration_once() -> TestResult {
+    for round in 0..3 {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("app.db");
+        let children: Vec<_> = (0..5)
+            .map(|_| {
+                Command::new(std::env::current_exe()?)
+                    .args(["--exact", "notx_set_applies", "--test-threads", "1"])
+                    .env(RACE_DB, &path)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+            })
+            .collect::<Result<_, _>>()?;
+        for child in children {
+            let out = child.wait_with_output()?;
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        let conn = Connection::open(&path)?;
+        assert_eq!(count(&conn, "SELECT count(*) FROM schema_migrations")?, 3);
+        assert_eq!(count(&conn, "SELECT count(*) FROM events")?, 10);
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        assert_eq!(mode, "wal");
+    }
+    Ok(())
+}

@@ -1,0 +1,4 @@
+CREATE TABLE events (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);
+INSERT INTO events (payload)
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+    SELECT printf('%0500d', i) FROM n;

@@ -1,0 +1,1 @@
+CREATE INDEX events_payload ON events (payload);
