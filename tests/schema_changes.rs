@@ -359,3 +359,80 @@ fn processes_racing_apply_a_no_transaction_migration_once() -> TestResult {
     }
     Ok(())
 }
+
+/// Temporary trial copies of this process still on disk.
+fn trial_leftovers() -> usize {
+    let prefix = format!("migrate-trial-{}-", std::process::id());
+    std::fs::read_dir(std::env::temp_dir())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_trial_runs_on_a_copy_and_leaves_the_original_byte_identical() -> TestResult {
+    let (_dir, path, conn) = library()?;
+    drop(conn);
+    let before = std::fs::read(&path)?;
+
+    let trial = CASCADE.trial(&path)?;
+    assert!(trial.is_ok(), "{trial:?}");
+    let applied: Vec<(i64, u64)> = trial
+        .applied
+        .iter()
+        .map(|a| (a.migration.version(), a.rows_changed))
+        .collect();
+    assert_eq!(applied, [(2, 3)], "002 copies the 3 authors");
+    assert_eq!(std::fs::read(&path)?, before, "the original is untouched");
+
+    // A trial of a migration that would break foreign keys fails as the real run would.
+    let err = DANGLING.trial(&path).unwrap_err();
+    assert!(matches!(err, Error::ForeignKeyViolation { .. }), "{err:?}");
+    assert_eq!(std::fs::read(&path)?, before);
+    assert_eq!(trial_leftovers(), 0, "the temporary copies are deleted");
+    Ok(())
+}
+
+#[test]
+fn a_backup_is_written_only_when_something_is_pending_and_restores() -> TestResult {
+    let (dir, path, mut conn) = library()?;
+    let backup = dir.path().join("before-002.db");
+    let report = CASCADE.runner().backup_to(&backup).run(&mut conn)?;
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(report.backup.as_deref(), Some(backup.as_path()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup)?.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "owner only");
+    }
+    // The backup is the database before 002: restore it over the migrated one.
+    drop(conn);
+    std::fs::copy(&backup, &path)?;
+    let mut conn = Connection::open(&path)?;
+    assert!(CASCADE_V1.status(&conn)?.is_up_to_date());
+    assert_eq!(count(&conn, "SELECT count(*) FROM books")?, 6);
+    assert_eq!(CASCADE.status(&conn)?.pending.len(), 1);
+
+    // Nothing pending: no backup.
+    CASCADE.run(&mut conn)?;
+    let unused = dir.path().join("unused.db");
+    let report = CASCADE.runner().backup_to(&unused).run(&mut conn)?;
+    assert_eq!(report.backup, None);
+    assert!(!unused.exists());
+
+    // An existing file is never overwritten, and then nothing is applied.
+    let (_dir2, _path2, mut conn2) = library()?;
+    let err = CASCADE
+        .runner()
+        .backup_to(&backup)
+        .run(&mut conn2)
+        .unwrap_err();
+    assert!(matches!(err, Error::Backup { .. }), "{err:?}");
+    assert_eq!(CASCADE.status(&conn2)?.pending.len(), 1);
+    Ok(())
+}

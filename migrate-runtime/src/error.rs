@@ -134,6 +134,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The backup asked for before migrating, or the copy for a trial, could not be
+    /// written. Nothing was applied.
+    #[error("cannot write the copy {path}: {message}; nothing was applied")]
+    Backup {
+        /// Where the copy was to be written.
+        path: String,
+        /// Why.
+        message: String,
+    },
+
     /// The file is not a SQLite database. It was not modified.
     #[error(
         "{path} is not a SQLite database (SQLite: {message}); check the path: the file was left untouched"

@@ -38,12 +38,14 @@ pub mod name;
 pub mod rules;
 mod run;
 pub mod sql;
+mod trial;
 
 pub use checksum::checksum;
 pub use error::Error;
 pub use foreign_keys::Violation;
 pub use migration::{Function, Migration, Migrations};
 pub use run::{Applied, AppliedMigration, DEFAULT_BUSY_TIMEOUT, Report, Runner, Status, Warning};
+pub use trial::Trial;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

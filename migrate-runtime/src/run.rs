@@ -65,6 +65,9 @@ pub struct Applied {
     pub migration: &'static Migration,
     /// How long its statements took, tracking row included.
     pub duration: Duration,
+    /// How many rows its statements inserted, updated or deleted (SQLite's
+    /// `total_changes`, triggers included; the tracking row not).
+    pub rows_changed: u64,
 }
 
 /// What [`Migrations::run`] did.
@@ -74,6 +77,9 @@ pub struct Report {
     pub applied: Vec<Applied>,
     /// What deserves attention although nothing failed.
     pub warnings: Vec<Warning>,
+    /// The copy written before migrating, with [`Runner::backup_to`]; `None` when
+    /// nothing was pending (or no backup was asked for).
+    pub backup: Option<std::path::PathBuf>,
 }
 
 /// Something [`Migrations::run`] reports without failing.
@@ -156,6 +162,7 @@ pub struct Runner<'a> {
     migrations: &'a Migrations,
     allow_out_of_order: bool,
     single_transaction: bool,
+    backup_to: Option<std::path::PathBuf>,
 }
 
 /// What a run knows between its transactions.
@@ -202,6 +209,7 @@ impl Migrations {
             migrations: self,
             allow_out_of_order: false,
             single_transaction: false,
+            backup_to: None,
         }
     }
 
@@ -232,16 +240,27 @@ impl Runner<'_> {
         self
     }
 
+    /// Before applying anything, and only when something is pending, writes a
+    /// consistent copy of the database to `path` with SQLite's online backup API,
+    /// readable by the owner only (on Unix), and names it in [`Report::backup`].
+    /// `path` must not exist: an earlier backup is never overwritten.
+    pub fn backup_to(&mut self, path: impl Into<std::path::PathBuf>) -> &mut Self {
+        self.backup_to = Some(path.into());
+        self
+    }
+
     /// Applies every pending migration; see [`Migrations::run`].
     ///
     /// # Errors
     ///
-    /// As [`Migrations::run`].
+    /// As [`Migrations::run`], and [`Error::Backup`] when the backup asked for with
+    /// [`backup_to`](Self::backup_to) cannot be written (nothing is applied then).
     pub fn run(&self, conn: &mut Connection) -> Result<Report> {
         let conn: &Connection = conn;
         let mut report = Report {
             applied: Vec::new(),
             warnings: self.warnings(),
+            backup: None,
         };
         // The startup check: one row. Any error (no table yet, a busy database, another
         // tool's table) takes the slow path, which reports it properly.
@@ -273,6 +292,10 @@ impl Runner<'_> {
             return Err(Error::read_only(conn));
         }
         self.check_functions(conn)?;
+        if let Some(path) = &self.backup_to {
+            crate::trial::backup(conn, path)?;
+            report.backup = Some(path.clone());
+        }
 
         // SQLite's procedure for schema changes: enforcement off outside the
         // transactions (restored when `off` drops, on every path), checked before COMMIT.
@@ -309,11 +332,11 @@ impl Runner<'_> {
                 }
                 let saved =
                     Settings::save(&tx, migration.sql()).map_err(|e| Error::from_sqlite(e, &tx))?;
-                let started = Instant::now();
+                let (started, changes) = (Instant::now(), tx.total_changes());
                 let result = apply(&tx, migration, state.scope.as_mut());
                 saved.restore(&tx);
                 result?;
-                let duration = started.elapsed();
+                let (duration, rows_changed) = (started.elapsed(), tx.total_changes() - changes);
                 tip = Some(
                     record(&tx, self.migrations, migration, tip.as_ref(), duration)
                         .map_err(|e| Error::from_sqlite(e, &tx))?,
@@ -322,6 +345,7 @@ impl Runner<'_> {
                 report.applied.push(Applied {
                     migration,
                     duration,
+                    rows_changed,
                 });
                 if !self.single_transaction {
                     break;
@@ -376,11 +400,11 @@ impl Runner<'_> {
         }
         let saved =
             Settings::save(conn, migration.sql()).map_err(|e| Error::from_sqlite(e, conn))?;
-        let started = Instant::now();
+        let (started, changes) = (Instant::now(), conn.total_changes());
         let result = apply_without_transaction(conn, migration, state.scope.as_mut());
         saved.restore(conn);
         result?;
-        let duration = started.elapsed();
+        let (duration, rows_changed) = (started.elapsed(), conn.total_changes() - changes);
         let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
             .map_err(|e| Error::from_sqlite(e, conn))?;
         let tip = read_tip(&tx).map_err(|e| Error::from_sqlite(e, &tx))?;
@@ -392,6 +416,7 @@ impl Runner<'_> {
         report.applied.push(Applied {
             migration,
             duration,
+            rows_changed,
         });
         Ok(())
     }
