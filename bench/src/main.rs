@@ -28,6 +28,25 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [flag, dir] if flag == "--validate-child" => return validate_child(Path::new(dir)),
+        [flag, n] if flag == "--apply-only" => {
+            // For profilers: one fresh apply of the synthetic set, all in one transaction.
+            let work = tempfile::tempdir()?;
+            generate::write_set(work.path(), n.parse()?)?;
+            let sources = check::read_dir(work.path(), "m").map_err(|d| format!("{d:?}"))?;
+            let set = Migrations::from_sources(sources);
+            let mut conn = Connection::open(work.path().join("app.db"))?;
+            #[allow(clippy::disallowed_methods, reason = "a switch for profiling runs")]
+            if std::env::var_os("MIGRATE_BENCH_PLAIN").is_some() {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                for m in &set {
+                    tx.execute_batch(m.sql())?;
+                }
+                tx.commit()?;
+            } else {
+                set.runner().single_transaction(true).run(&mut conn)?;
+            }
+            return Ok(());
+        }
         [flag, dir, n] if flag == "--write-set" => {
             std::fs::create_dir_all(dir)?;
             return Ok(generate::write_set(Path::new(dir), n.parse()?)?);
@@ -56,20 +75,23 @@ fn main() -> Result<()> {
     );
 
     println!("2. fresh apply of 1,000 migrations to a file database");
-    for single in [false, true] {
-        let a = apply(&set_1000, work.path(), single, 5)?;
-        let label = if single {
-            "all in one transaction  "
-        } else {
-            "one transaction each    "
-        };
-        println!(
-            "   {label} plain rusqlite {:>9}   run() {:>9}   ratio {:.2}{}",
-            ms(a.floor),
-            ms(a.ours),
-            a.ratio(),
-            if single { "" } else { " (target <= 1.1)" }
-        );
+    for foreign_keys in [true, false] {
+        for single in [false, true] {
+            let a = apply(&set_1000, work.path(), single, foreign_keys, 5)?;
+            let label = match (single, foreign_keys) {
+                (false, true) => "one transaction each, foreign keys on ",
+                (true, true) => "all in one transaction, foreign keys on",
+                (false, false) => "one transaction each, foreign keys off",
+                (true, false) => "all in one, foreign keys off          ",
+            };
+            println!(
+                "   {label}  plain rusqlite {:>9}   run() {:>9}   ratio {:.2}{}",
+                ms(a.floor),
+                ms(a.ours),
+                a.ratio(),
+                if single { "" } else { " (target <= 1.1)" }
+            );
+        }
     }
     println!();
 
@@ -98,7 +120,7 @@ fn main() -> Result<()> {
         let (dir, set) = set(n)?;
         let reps = if n >= 10_000 { 1 } else { 3 };
         let s = startup(&set, work.path(), 21)?;
-        let a = apply(&set, work.path(), false, reps)?;
+        let a = apply(&set, work.path(), false, true, reps)?;
         let v = validation(dir.path(), reps)?;
         let per = |d: Duration| d / u32::try_from(n).unwrap_or(u32::MAX);
         println!(
@@ -175,11 +197,21 @@ fn startup(set: &Migrations, work: &Path, rounds: usize) -> Result<Pair> {
 }
 
 /// Both sides of target 2: fresh files, alternating plain and ours.
-fn apply(set: &Migrations, work: &Path, single: bool, reps: usize) -> Result<Pair> {
+///
+/// With `foreign_keys`, both connections enforce them (the bundled SQLite's default):
+/// the runner then also runs its foreign key checks, which plain SQL does not.
+fn apply(
+    set: &Migrations,
+    work: &Path,
+    single: bool,
+    foreign_keys: bool,
+    reps: usize,
+) -> Result<Pair> {
     let (mut floors, mut ours) = (Vec::new(), Vec::new());
     for _ in 0..reps {
         let dir = tempfile::tempdir_in(work)?;
         let mut conn = Connection::open(dir.path().join("plain.db"))?;
+        conn.pragma_update(None, "foreign_keys", foreign_keys)?;
         let started = Instant::now();
         if single {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -198,6 +230,7 @@ fn apply(set: &Migrations, work: &Path, single: bool, reps: usize) -> Result<Pai
         drop(conn);
 
         let mut conn = Connection::open(dir.path().join("ours.db"))?;
+        conn.pragma_update(None, "foreign_keys", foreign_keys)?;
         let started = Instant::now();
         let report = set.runner().single_transaction(single).run(&mut conn)?;
         ours.push(started.elapsed());

@@ -6,9 +6,9 @@
 //! The check is scoped to the tables a migration can have broken: those it writes,
 //! creates, alters or drops, and the tables whose foreign keys point at them. The map
 //! of foreign keys and triggers is read once and kept up to date from the statements,
-//! so the cost of a check follows the migration, not the size of the schema. A
-//! migration that writes a table with triggers, or holds a statement whose target
-//! cannot be read from its text, gets the full check.
+//! so the cost of a check follows the migration, not the size of the schema. Writes
+//! made by triggers count, read from the trigger bodies. A migration holding a
+//! statement whose target cannot be read from its text gets the full check.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -221,6 +221,27 @@ pub(crate) fn effect(statement: &Statement<'_>) -> Effect {
     }
 }
 
+/// What a trigger does when it fires: the effects of the statements of its body.
+fn trigger_body_effects(statement: &Statement<'_>) -> Vec<Effect> {
+    let (t, text) = (&statement.tokens, statement.text);
+    let begin = t.iter().position(|tok| tok.is_keyword(text, "BEGIN"));
+    let end = t.iter().rposition(|tok| tok.is_keyword(text, "END"));
+    match (begin, end) {
+        (Some(b), Some(e)) if b < e => {
+            let body = &text[t[b].end..t[e].start];
+            crate::sql::statements(body).iter().map(effect).collect()
+        }
+        _ => vec![Effect::Unknown],
+    }
+}
+
+/// A trigger: its table, and what its body does.
+#[derive(Debug, Clone)]
+struct Trigger {
+    table: String,
+    body: Vec<Effect>,
+}
+
 /// The foreign keys and triggers of a database, kept up to date from the statements
 /// of each migration, to scope `PRAGMA foreign_key_check`.
 #[derive(Debug, Default)]
@@ -229,10 +250,10 @@ pub(crate) struct Scope {
     children: HashMap<String, BTreeSet<String>>,
     /// For each table, the tables it references.
     parents: HashMap<String, BTreeSet<String>>,
-    /// For each trigger, its table.
-    triggers: HashMap<String, String>,
-    /// For each table, how many triggers it has.
-    triggered: HashMap<String, usize>,
+    /// Every trigger, by name.
+    triggers: HashMap<String, Trigger>,
+    /// For each table, the names of its triggers.
+    by_table: HashMap<String, BTreeSet<String>>,
 }
 
 impl Scope {
@@ -249,33 +270,88 @@ impl Scope {
             scope.link(child, parent);
         }
         let mut stmt = conn.prepare(
-            "SELECT lower(name), lower(tbl_name) FROM sqlite_schema WHERE type = 'trigger'",
+            "SELECT lower(name), lower(tbl_name), sql FROM sqlite_schema WHERE type = 'trigger'",
         )?;
-        let triggers =
-            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let triggers = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
         for trigger in triggers {
-            let (name, table) = trigger?;
-            scope.add_trigger(name, table);
+            let (name, table, sql) = trigger?;
+            let body = crate::sql::statements(&sql)
+                .first()
+                .map_or_else(|| vec![Effect::Unknown], trigger_body_effects);
+            scope.add_trigger(name, Trigger { table, body });
         }
         Ok(scope)
     }
 
-    fn add_trigger(&mut self, name: String, table: String) {
+    fn add_trigger(&mut self, name: String, trigger: Trigger) {
         self.remove_trigger(&name);
-        *self.triggered.entry(table.clone()).or_default() += 1;
-        self.triggers.insert(name, table);
+        self.by_table
+            .entry(trigger.table.clone())
+            .or_default()
+            .insert(name.clone());
+        self.triggers.insert(name, trigger);
     }
 
     fn remove_trigger(&mut self, name: &str) {
-        if let Some(table) = self.triggers.remove(name)
-            && let Some(count) = self.triggered.get_mut(&table)
+        if let Some(trigger) = self.triggers.remove(name)
+            && let Some(names) = self.by_table.get_mut(&trigger.table)
         {
-            *count -= 1;
+            names.remove(name);
         }
     }
 
-    fn has_triggers(&self, table: &str) -> bool {
-        self.triggered.get(table).is_some_and(|&n| n > 0)
+    /// After `ALTER TABLE from RENAME TO to`: SQLite moves the triggers and rewrites
+    /// the trigger bodies that name the table.
+    fn rename_in_triggers(&mut self, from: &str, to: &str) {
+        if let Some(names) = self.by_table.remove(from) {
+            for name in &names {
+                if let Some(trigger) = self.triggers.get_mut(name) {
+                    to.clone_into(&mut trigger.table);
+                }
+            }
+            self.by_table
+                .entry(to.to_owned())
+                .or_default()
+                .extend(names);
+        }
+        for trigger in self.triggers.values_mut() {
+            for e in &mut trigger.body {
+                if let Effect::Writes(t) = e
+                    && t == from
+                {
+                    to.clone_into(t);
+                }
+            }
+        }
+    }
+
+    /// Every table a write to `table` may write through triggers, recursively; `None`
+    /// when a trigger body does something that cannot be read.
+    fn written_through_triggers(&self, table: &str) -> Option<BTreeSet<String>> {
+        let mut written = BTreeSet::new();
+        let mut queue = vec![table.to_owned()];
+        while let Some(t) = queue.pop() {
+            for name in self.by_table.get(&t).into_iter().flatten() {
+                for e in self.triggers.get(name).map_or(&[][..], |tr| &tr.body) {
+                    match e {
+                        Effect::None => {}
+                        Effect::Writes(w) => {
+                            if written.insert(w.clone()) {
+                                queue.push(w.clone());
+                            }
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+        }
+        Some(written)
     }
 
     fn link(&mut self, child: String, parent: String) {
@@ -320,64 +396,76 @@ impl Scope {
             *self = Self::load(conn)?;
             return check(conn, None);
         }
+        // Tables whose rows may have changed, and tables whose schema did.
         let mut touched: HashSet<String> = HashSet::new();
+        let mut changed: HashSet<String> = HashSet::new();
         let mut dropped: HashSet<String> = HashSet::new();
-        let mut full = false;
-        for e in &effects {
+        let mut written: Vec<String> = Vec::new();
+        for (statement, e) in statements.iter().zip(&effects) {
             match e {
                 Effect::None | Effect::Unknown => {}
                 Effect::Writes(t) => {
-                    full |= self.has_triggers(t);
                     touched.insert(t.clone());
+                    written.push(t.clone());
                 }
                 Effect::Creates(t) => {
                     dropped.remove(t);
                     touched.insert(t.clone());
+                    changed.insert(t.clone());
                 }
                 Effect::Alters(t, renamed) => {
                     touched.insert(t.clone());
+                    changed.insert(t.clone());
                     if let Some(u) = renamed {
                         // The old name's children may now reference the new name.
                         touched.extend(self.children.get(t).into_iter().flatten().cloned());
+                        changed.extend(self.children.get(t).into_iter().flatten().cloned());
                         dropped.insert(t.clone());
                         dropped.remove(u);
                         touched.insert(u.clone());
-                        // Triggers follow the table; the rare rename pays a full pass.
-                        if self.has_triggers(t) {
-                            let moved: Vec<String> = self
-                                .triggers
-                                .iter()
-                                .filter(|(_, on)| *on == t)
-                                .map(|(name, _)| name.clone())
-                                .collect();
-                            for name in moved {
-                                self.add_trigger(name, u.clone());
-                            }
-                        }
+                        changed.insert(u.clone());
+                        self.rename_in_triggers(t, u);
                     }
                 }
                 Effect::Drops(t) => {
                     dropped.insert(t.clone());
                     touched.insert(t.clone());
-                    if self.has_triggers(t) {
-                        self.triggers.retain(|_, on| on != t);
-                        self.triggered.remove(t);
+                    if let Some(names) = self.by_table.remove(t) {
+                        for name in names {
+                            self.triggers.remove(&name);
+                        }
                     }
                 }
-                Effect::CreatesTrigger(name, on) => self.add_trigger(name.clone(), on.clone()),
+                Effect::CreatesTrigger(name, on) => {
+                    let trigger = Trigger {
+                        table: on.clone(),
+                        body: trigger_body_effects(statement),
+                    };
+                    self.add_trigger(name.clone(), trigger);
+                }
                 Effect::DropsTrigger(name) => self.remove_trigger(name),
             }
         }
-        if full {
-            *self = Self::load(conn)?;
-            return check(conn, None);
+        // What the triggers of the written tables write, as they are now (a trigger
+        // created after the write is counted too: the scope only grows).
+        for table in &written {
+            match self.written_through_triggers(table) {
+                Some(more) => touched.extend(more),
+                None => {
+                    *self = Self::load(conn)?;
+                    return check(conn, None);
+                }
+            }
         }
-        for table in &touched {
+        for table in &changed {
             if dropped.contains(table) {
                 self.unlink(table);
             } else {
                 self.refresh(conn, table)?;
             }
+        }
+        for table in &dropped {
+            self.unlink(table);
         }
         let mut tables: BTreeSet<&String> =
             touched.iter().filter(|t| !dropped.contains(*t)).collect();
@@ -538,6 +626,31 @@ mod tests {
             .len(),
             1
         );
+    }
+
+    #[test]
+    fn writes_through_chains_of_triggers_are_followed() {
+        let chain = "CREATE TABLE hop (x);
+            CREATE TRIGGER t1 AFTER INSERT ON other BEGIN SELECT 1; INSERT INTO hop VALUES (NEW.id); END;
+            CREATE TRIGGER t2 AFTER INSERT ON hop BEGIN INSERT INTO child VALUES (NEW.x + 100, 99); END;";
+        let setup = format!("{PARENT_CHILD}{chain}");
+        assert_eq!(scoped(&setup, "INSERT INTO other VALUES (5)").len(), 1);
+        // After a rename, the trigger follows the table and its body the new name.
+        let renamed = format!("{setup} ALTER TABLE hop RENAME TO hop2;");
+        assert_eq!(scoped(&renamed, "INSERT INTO other VALUES (6)").len(), 1);
+        assert_eq!(
+            scoped(
+                PARENT_CHILD,
+                &format!("{chain} ALTER TABLE hop RENAME TO hop3; INSERT INTO other VALUES (7);")
+            )
+            .len(),
+            1
+        );
+        // A body that only reads or raises writes nothing.
+        let raise = format!(
+            "{PARENT_CHILD} CREATE TRIGGER guard BEFORE INSERT ON other BEGIN SELECT RAISE(IGNORE) WHERE NEW.id < 0; END;"
+        );
+        assert_eq!(scoped(&raise, "INSERT INTO other VALUES (8)"), []);
     }
 
     #[test]
