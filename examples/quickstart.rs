@@ -23,10 +23,18 @@ fn main() -> ExitCode {
 
 fn migrate_database(path: &str) -> Result<(), migrate::Error> {
     let mut conn = migrate::rusqlite::Connection::open(path)?;
+    // As most applications do; the runner still rebuilds tables without cascading.
+    conn.pragma_update(None, "foreign_keys", true)?;
     let report = MIGRATIONS.run(&mut conn)?;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
     for applied in &report.applied {
         let ms = applied.duration.as_secs_f64() * 1000.0;
-        println!("applied {} ({ms:.1} ms)", applied.migration);
+        println!(
+            "applied {} ({ms:.1} ms, {} rows changed)",
+            applied.migration, applied.rows_changed
+        );
     }
     if report.applied.is_empty() {
         println!("nothing to apply: {path} is up to date");

@@ -630,7 +630,7 @@ fn apply_without_transaction(
     };
     for statement in &statements {
         let line = crate::sql::line_column(sql, statement.offset).0;
-        if let Err(e) = crate::exec::execute(conn, statement.text) {
+        if let Err(e) = execute_waiting(conn, statement.text) {
             if let Some(file) = Error::about_file(&e, conn) {
                 return Err(file);
             }
@@ -679,6 +679,34 @@ fn apply_without_transaction(
         }
     }
     Ok(())
+}
+
+/// Runs one statement outside any transaction. Some (`PRAGMA journal_mode = WAL`,
+/// `VACUUM`) fail with SQLITE_BUSY at once, without calling the busy handler, while
+/// another connection reads; a statement that failed so, with no transaction left
+/// open, changed nothing and is tried again until the connection's busy timeout.
+fn execute_waiting(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match crate::exec::execute(conn, sql) {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && conn.is_autocommit() =>
+            {
+                let timeout: i64 = conn
+                    .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+                    .unwrap_or(0);
+                let timeout = Duration::from_millis(u64::try_from(timeout).unwrap_or(0));
+                if started.elapsed() >= timeout {
+                    return Err(e);
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Serialises `-- migrate:no-transaction` migrations between processes: an exclusive
