@@ -4,6 +4,14 @@ use std::path::{Path, PathBuf};
 
 use migrate_runtime::check::{check_dir, check_dir_with};
 
+/// Every diagnostic, as the compiler would show them.
+fn all_shown(ds: &[migrate_runtime::diagnostic::Diagnostic]) -> String {
+    ds.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 fn corpus(set: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/corpus")
@@ -107,15 +115,8 @@ fn converted_keeping_pragmas(set: &str) -> tempfile::TempDir {
 
 #[test]
 fn karakeep_validates_without_its_foreign_keys_pragmas() {
-    let migrations = check_dir(converted("karakeep").path(), "karakeep").unwrap_or_else(|ds| {
-        panic!(
-            "{}",
-            ds.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n\n")
-        )
-    });
+    let migrations = check_dir(converted("karakeep").path(), "karakeep")
+        .unwrap_or_else(|ds| panic!("{}", all_shown(&ds)));
     assert_eq!(migrations.len(), 94);
     assert_eq!(migrations[0].version, 0);
 }
@@ -133,13 +134,7 @@ fn converted_sets_validate() {
         let dir = converted(set);
         let result = check_dir(dir.path(), set);
         if let Err(ds) = &result {
-            panic!(
-                "{set}:\n{}",
-                ds.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n\n")
-            );
+            panic!("{set}:\n{}", all_shown(ds));
         }
     }
 }
@@ -157,13 +152,7 @@ fn screenpipe_stops_at_the_extension_function_it_needs() {
     );
     // Declared, it gets a stand-in, and the whole set validates.
     if let Err(ds) = check_dir_with(dir.path(), "screenpipe", &[("vec_length", 1)]) {
-        panic!(
-            "{}",
-            ds.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n\n")
-        );
+        panic!("{}", all_shown(&ds));
     }
 }
 
@@ -223,12 +212,6 @@ fn pocket_id_validates_with_the_no_transaction_directive() {
         "{shown}"
     );
     if let Err(ds) = check_dir_with(dir.path(), "pocket-id", &[("normalize", 2)]) {
-        panic!(
-            "{}",
-            ds.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n\n")
-        );
+        panic!("{}", all_shown(&ds));
     }
 }
