@@ -436,3 +436,92 @@ fn a_backup_is_written_only_when_something_is_pending_and_restores() -> TestResu
     assert_eq!(CASCADE.status(&conn2)?.pending.len(), 1);
     Ok(())
 }
+
+static NOTX_SLOW: Migrations = migrate::migrations!("tests/sets/notx_slow");
+
+/// Set for the child process killed below.
+const KILL_DB: &str = "MIGRATE_TEST_KILL_DB";
+
+/// Applies the slow no-transaction set; the test below kills it mid-way.
+#[test]
+fn notx_slow_set_applies() -> TestResult {
+    #[allow(clippy::disallowed_methods, reason = "set by the parent test")]
+    let kill_db = std::env::var_os(KILL_DB);
+    let dir = tempfile::tempdir()?;
+    let path = kill_db.map_or_else(|| dir.path().join("app.db"), PathBuf::from);
+    let mut conn = Connection::open(&path)?;
+    NOTX_SLOW.run(&mut conn)?;
+    assert!(NOTX_SLOW.status(&conn)?.is_up_to_date());
+    Ok(())
+}
+
+/// A process killed inside a no-transaction migration: the statement in progress is
+/// rolled back from its journal, the migration is not recorded, the lock dies with
+/// the process, and the next run applies the migration.
+#[test]
+fn a_process_killed_in_a_no_transaction_migration_leaves_it_unrecorded() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.db");
+    let journal = dir.path().join("app.db-journal");
+    let mut conn = Connection::open(&path)?;
+    first_only(&NOTX_SLOW)?.run(&mut conn)?;
+    conn.execute_batch(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 400000)
+         INSERT INTO items (payload) SELECT printf('item %d %s', x, hex(randomblob(24))) FROM n",
+    )?;
+    drop(conn);
+
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["--exact", "notx_slow_set_applies", "--test-threads", "1"])
+        .env(KILL_DB, &path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    // The journal appears when the UPDATE starts writing.
+    let started = std::time::Instant::now();
+    while !journal.exists() {
+        assert!(
+            child.try_wait()?.is_none(),
+            "the child ended before it started writing"
+        );
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the child never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    child.kill()?;
+    assert!(
+        !child.wait()?.success(),
+        "the child finished before it was killed"
+    );
+
+    let mut conn = Connection::open(&path)?;
+    assert_eq!(NOTX_SLOW.status(&conn)?.pending.len(), 1, "not recorded");
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM items_log")?,
+        0,
+        "the first statement stays"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM items WHERE payload GLOB 'ITEM *'"
+        )?,
+        0,
+        "the interrupted UPDATE is rolled back"
+    );
+    // The lock file is free: this run would otherwise wait forever.
+    assert_eq!(NOTX_SLOW.run(&mut conn)?.applied.len(), 1);
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    assert_eq!(check, "ok");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM items WHERE payload GLOB 'ITEM *'"
+        )?,
+        400_000
+    );
+    Ok(())
+}
