@@ -5,7 +5,11 @@
 //!   [`Migrations::status`]).
 //! - [`check`]: the build-time checks the macro runs (file names, numbering, statements,
 //!   execution against an in-memory SQLite), usable by any tool.
-//! - [`checksum()`]: the documented checksum of a migration.
+//! - [`checksum()`]: the documented checksum of a migration, and
+//!   [`checksum::chain`], the hash over a set that the startup check compares.
+//! - [`rules`]: the `-- migrate:no-transaction` directive, the statements refused in a
+//!   transaction and the connection settings restored after a migration.
+//! - [`Migrations::trial`] on a copy of real data, and [`Runner::backup_to`].
 //!
 //! # Example
 //!
