@@ -158,11 +158,12 @@ pub fn outside_transaction_only(statement: &Statement<'_>) -> Option<(String, &'
     }
 }
 
-/// The [`RESTORED_PRAGMAS`] that `sql` sets, each once, in order of appearance.
-pub fn restored_settings(sql: &str) -> Vec<&'static str> {
+/// The [`RESTORED_PRAGMAS`] that a migration's statements set, each once, in order
+/// of appearance.
+pub fn restored_settings(statements: &[Statement<'_>]) -> Vec<&'static str> {
     let mut found: Vec<&'static str> = Vec::new();
-    for statement in crate::sql::statements(sql) {
-        if let Some(p) = pragma(&statement).filter(|p| p.sets)
+    for statement in statements {
+        if let Some(p) = pragma(statement).filter(|p| p.sets)
             && let Some(&name) = RESTORED_PRAGMAS.iter().find(|&&n| n == p.name)
             && !found.contains(&name)
         {
@@ -177,10 +178,13 @@ pub fn restored_settings(sql: &str) -> Vec<&'static str> {
 pub(crate) struct Settings(Vec<(&'static str, rusqlite::types::Value)>);
 
 impl Settings {
-    /// Reads the current value of every setting `sql` changes.
-    pub fn save(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<Self> {
+    /// Reads the current value of every setting the statements change.
+    pub fn save(
+        conn: &rusqlite::Connection,
+        statements: &[Statement<'_>],
+    ) -> rusqlite::Result<Self> {
         let mut saved = Vec::new();
-        for name in restored_settings(sql) {
+        for name in restored_settings(statements) {
             let value = conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?;
             saved.push((name, value));
         }
@@ -290,7 +294,7 @@ mod tests {
     fn restored_settings_are_found_once_each() {
         let sql = "PRAGMA legacy_alter_table=ON; ALTER TABLE a RENAME TO b; PRAGMA legacy_alter_table = OFF; PRAGMA recursive_triggers(1); PRAGMA user_version = 3";
         assert_eq!(
-            restored_settings(sql),
+            restored_settings(&statements(sql)),
             ["legacy_alter_table", "recursive_triggers"]
         );
     }

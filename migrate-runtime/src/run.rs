@@ -330,10 +330,11 @@ impl Runner<'_> {
                 if !migration.runs_in_transaction() {
                     break;
                 }
+                let statements = crate::sql::statements(migration.sql());
                 let saved =
-                    Settings::save(&tx, migration.sql()).map_err(|e| Error::from_sqlite(e, &tx))?;
+                    Settings::save(&tx, &statements).map_err(|e| Error::from_sqlite(e, &tx))?;
                 let (started, changes) = (Instant::now(), tx.total_changes());
-                let result = apply(&tx, migration, state.scope.as_mut());
+                let result = apply(&tx, migration, &statements, state.scope.as_mut());
                 saved.restore(&tx);
                 result?;
                 let (duration, rows_changed) = (started.elapsed(), tx.total_changes() - changes);
@@ -398,10 +399,10 @@ impl Runner<'_> {
         if migration.runs_in_transaction() {
             return Ok(());
         }
-        let saved =
-            Settings::save(conn, migration.sql()).map_err(|e| Error::from_sqlite(e, conn))?;
+        let statements = crate::sql::statements(migration.sql());
+        let saved = Settings::save(conn, &statements).map_err(|e| Error::from_sqlite(e, conn))?;
         let (started, changes) = (Instant::now(), conn.total_changes());
-        let result = apply_without_transaction(conn, migration, state.scope.as_mut());
+        let result = apply_without_transaction(conn, migration, &statements, state.scope.as_mut());
         saved.restore(conn);
         result?;
         let (duration, rows_changed) = (started.elapsed(), conn.total_changes() - changes);
@@ -586,9 +587,13 @@ fn rechain(conn: &Connection, migrations: &Migrations) -> rusqlite::Result<Tip> 
 
 /// Runs a migration's statements one by one on an open transaction, then checks the
 /// foreign keys it may have broken.
-fn apply(conn: &Connection, migration: &Migration, scope: Option<&mut Scope>) -> Result<()> {
-    let statements = crate::sql::statements(migration.sql());
-    for statement in &statements {
+fn apply(
+    conn: &Connection,
+    migration: &Migration,
+    statements: &[crate::sql::Statement<'_>],
+    scope: Option<&mut Scope>,
+) -> Result<()> {
+    for statement in statements {
         crate::exec::execute(conn, statement.text).map_err(|e| {
             let line = crate::sql::line_column(migration.sql(), statement.offset).0;
             failed(conn, migration, statement.text, line, e)
@@ -596,7 +601,7 @@ fn apply(conn: &Connection, migration: &Migration, scope: Option<&mut Scope>) ->
     }
     if let Some(scope) = scope {
         let violations = scope
-            .check_after(conn, &statements)
+            .check_after(conn, statements)
             .map_err(|e| failed(conn, migration, "PRAGMA foreign_key_check", 1, e))?;
         if !violations.is_empty() {
             return Err(Error::ForeignKeyViolation {
@@ -613,10 +618,10 @@ fn apply(conn: &Connection, migration: &Migration, scope: Option<&mut Scope>) ->
 fn apply_without_transaction(
     conn: &Connection,
     migration: &Migration,
+    statements: &[crate::sql::Statement<'_>],
     scope: Option<&mut Scope>,
 ) -> Result<()> {
     let sql = migration.sql();
-    let statements = crate::sql::statements(sql);
     let mut ran = Vec::new();
     let partial = |ran: &[usize], line: usize, statement: &str, message: String| {
         Error::FailedWithoutTransaction {
@@ -628,7 +633,7 @@ fn apply_without_transaction(
             ran: ran.to_vec(),
         }
     };
-    for statement in &statements {
+    for statement in statements {
         let line = crate::sql::line_column(sql, statement.offset).0;
         if let Err(e) = execute_waiting(conn, statement.text) {
             if let Some(file) = Error::about_file(&e, conn) {
@@ -658,7 +663,7 @@ fn apply_without_transaction(
         ));
     }
     if let Some(scope) = scope {
-        let violations = scope.check_after(conn, &statements).map_err(|e| {
+        let violations = scope.check_after(conn, statements).map_err(|e| {
             partial(
                 &ran,
                 last,

@@ -52,7 +52,7 @@ pub fn validate(
     for (index, m) in migrations.iter().enumerate() {
         let statements = sql::statements(&m.sql);
         origins.note(index, &statements);
-        let saved = crate::rules::Settings::save(&conn, &m.sql).map_err(internal)?;
+        let saved = crate::rules::Settings::save(&conn, &statements).map_err(internal)?;
         let result = apply(&conn, m, &statements, &mut scope);
         saved.restore(&conn);
         result?;
