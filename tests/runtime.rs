@@ -1,6 +1,8 @@
 //! The runner on real database files: apply, re-apply, refusals, rollback, faults,
 //! and several processes migrating one file at once.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -407,29 +409,7 @@ fn a_process_killed_mid_migration_leaves_it_unapplied() -> TestResult {
     drop(conn);
     assert!(!journal.exists());
 
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["--exact", "slow_rewrite_applies", "--test-threads", "1"])
-        .env(CHILD_DB, &path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    // The rollback journal appears when the child's migration starts writing.
-    let started = std::time::Instant::now();
-    while !journal.exists() {
-        assert!(
-            child.try_wait()?.is_none(),
-            "the child ended before it started writing"
-        );
-        assert!(
-            started.elapsed().as_secs() < 120,
-            "the child never started writing"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    child.kill()?;
-    let status = child.wait()?;
-    assert!(!status.success(), "the child finished before it was killed");
+    common::kill_while_writing("slow_rewrite_applies", CHILD_DB, &path, &journal)?;
     assert!(journal.exists(), "the killed child leaves a hot journal");
 
     // Opening the database rolls the hot journal back: the migration is not applied.

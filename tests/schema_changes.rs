@@ -2,6 +2,8 @@
 //! foreign keys, migrations without a transaction, connection settings, declared
 //! functions, and the SQLite version the set was validated with.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -471,31 +473,7 @@ fn a_process_killed_in_a_no_transaction_migration_leaves_it_unrecorded() -> Test
     )?;
     drop(conn);
 
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["--exact", "notx_slow_set_applies", "--test-threads", "1"])
-        .env(KILL_DB, &path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    // The journal appears when the UPDATE starts writing.
-    let started = std::time::Instant::now();
-    while !journal.exists() {
-        assert!(
-            child.try_wait()?.is_none(),
-            "the child ended before it started writing"
-        );
-        assert!(
-            started.elapsed().as_secs() < 120,
-            "the child never started writing"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    child.kill()?;
-    assert!(
-        !child.wait()?.success(),
-        "the child finished before it was killed"
-    );
+    common::kill_while_writing("notx_slow_set_applies", KILL_DB, &path, &journal)?;
 
     let mut conn = Connection::open(&path)?;
     assert_eq!(NOTX_SLOW.status(&conn)?.pending.len(), 1, "not recorded");

@@ -219,18 +219,13 @@ fn ran_lines(lines: &[usize]) -> String {
         [one] => format!("the statement on line {one} ran and stays applied"),
         _ => format!(
             "the statements on lines {} ran and stay applied",
-            list_usize(lines)
+            list(lines)
         ),
     }
 }
 
-fn list_usize(values: &[usize]) -> String {
+fn list<T: ToString>(values: &[T]) -> String {
     let shown: Vec<String> = values.iter().map(ToString::to_string).collect();
-    shown.join(", ")
-}
-
-fn list(versions: &[i64]) -> String {
-    let shown: Vec<String> = versions.iter().map(ToString::to_string).collect();
     shown.join(", ")
 }
 

@@ -63,15 +63,18 @@ pub(crate) fn culprit<'s, 'a>(
                 matches!(e, Effect::Writes(t) | Effect::Drops(t) | Effect::Alters(t, _) if *t == parent)
             })
         })
-        .or_else(|| {
-            statements.iter().position(|s| {
-                s.tokens.iter().any(|t| {
-                    t.identifier(s.text)
-                        .is_some_and(|id| id.eq_ignore_ascii_case(&child) || id.eq_ignore_ascii_case(&parent))
-                })
-            })
-        })?;
+        .or_else(|| first_naming(statements, &[&child, &parent]))?;
     statements.get(found)
+}
+
+/// The index of the first statement naming any of `names` (a table, a view...).
+pub(crate) fn first_naming(statements: &[Statement<'_>], names: &[&str]) -> Option<usize> {
+    statements.iter().position(|s| {
+        s.tokens.iter().any(|t| {
+            t.identifier(s.text)
+                .is_some_and(|id| names.iter().any(|n| id.eq_ignore_ascii_case(n)))
+        })
+    })
 }
 
 /// Switches enforcement off for as long as it lives, then back to what it was.

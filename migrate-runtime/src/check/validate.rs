@@ -138,15 +138,7 @@ fn foreign_key_error(
     let message = sqlite_message(error).0;
     // `foreign key mismatch - "child" referencing "parent"`
     let child = message.split('"').nth(1).unwrap_or_default();
-    let offset = statements.iter().find_map(|s| {
-        s.tokens
-            .iter()
-            .any(|t| {
-                t.identifier(s.text)
-                    .is_some_and(|id| id.eq_ignore_ascii_case(child))
-            })
-            .then_some(s.offset)
-    });
+    let offset = foreign_keys::first_naming(statements, &[child]).map(|i| statements[i].offset);
     let help = if message.starts_with("foreign key mismatch") {
         "a foreign key must reference its parent's PRIMARY KEY, or columns with a UNIQUE constraint or index (https://www.sqlite.org/foreignkeys.html#fk_indexes)"
     } else {
