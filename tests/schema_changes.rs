@@ -19,6 +19,7 @@ static LEGACY: Migrations = migrate::migrations!("tests/sets/legacy");
 static FUNCTIONS: Migrations =
     migrate::migrations!("tests/sets/functions", functions(user_setting / 2));
 static SETTINGS: Migrations = migrate::migrations!("tests/sets/settings");
+static TRIGGER_REBUILD: Migrations = migrate::migrations!("tests/sets/trigger_rebuild");
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -222,6 +223,47 @@ fn a_rename_old_first_rebuild_under_a_view_builds_and_applies_with_legacy_alter_
         "the setting is restored"
     );
     assert_eq!(pragma(&conn, "foreign_keys")?, 1);
+    Ok(())
+}
+
+/// A rename-old-first rebuild under `legacy_alter_table` of a table that another
+/// table's trigger writes: SQLite leaves that trigger's body on the name `meal_plan`,
+/// which the new table takes. The set builds (that it compiles is the build half), and
+/// applies to a file over three runs and one, with the trigger chain still firing.
+#[test]
+fn a_legacy_rebuild_of_a_table_written_by_a_trigger_builds_and_applies() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    // The database an application made with the first two migrations, then the third.
+    let path = dir.path().join("staged.db");
+    let mut conn = Connection::open(&path)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    first_only(&TRIGGER_REBUILD)?.run(&mut conn)?;
+    conn.execute_batch("INSERT INTO products (id, name) VALUES (1, 'oats')")?;
+    let two = dir.path().join("two");
+    std::fs::create_dir(&two)?;
+    for m in TRIGGER_REBUILD.iter().take(2) {
+        std::fs::write(two.join(m.file_name()), m.sql())?;
+    }
+    let sources = migrate::check::check_dir(&two, "two").map_err(|d| format!("{d:?}"))?;
+    Migrations::from_sources(sources).run(&mut conn)?;
+    let report = TRIGGER_REBUILD.run(&mut conn)?;
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM meal_plan WHERE product_id = 1")?,
+        1,
+        "the update fired p_upd into the new meal_plan"
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM log")?,
+        1,
+        "and mp_ins on it"
+    );
+
+    // All three in one run.
+    let mut fresh = Connection::open(dir.path().join("fresh.db"))?;
+    fresh.pragma_update(None, "foreign_keys", true)?;
+    assert_eq!(TRIGGER_REBUILD.run(&mut fresh)?.applied.len(), 3);
+    assert!(TRIGGER_REBUILD.status(&fresh)?.is_up_to_date());
     Ok(())
 }
 
