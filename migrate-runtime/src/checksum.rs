@@ -4,31 +4,91 @@ use sha2::{Digest, Sha256};
 
 /// The SHA-256 checksum of a migration's canonical text.
 ///
-/// The canonical text is what SQLite executes, without the layout around it:
+/// The canonical text is what SQLite executes and stores, without the layout around
+/// it, so that formatting an applied migration never changes its checksum:
 ///
 /// 1. a leading byte-order mark is dropped;
 /// 2. the text is split into statements with SQLite's own tokenizer rules (a `;`
 ///    inside a string, a comment or a `CREATE TRIGGER … END` body does not end a
 ///    statement; a last statement needs no `;`; empty statements are dropped);
-/// 3. within each statement, comments are removed and every run of whitespace and
-///    comments between two tokens becomes one space (tokens that touch stay touching);
-///    string literals, quoted identifiers and blobs are kept byte for byte;
-/// 4. the statements are joined with `";\n"` (no `;` after the last one), and the
+/// 3. each statement becomes its tokens, without whitespace or comments, joined by
+///    exactly one space (`(id` and `( id` both become `( id`);
+/// 4. keywords are upper-cased (ASCII). SQLite's 58 reserved keywords ([`HARD`], such
+///    as `CREATE`, `SELECT`, `NOT`, `NULL`) always are. The other 89 ([`SOFT`], such
+///    as `KEY`, `BEGIN`, `END`, `DESC`, `REPLACE`, `CURRENT_TIMESTAMP`) can also be
+///    names in SQLite, where their case shows, so they are upper-cased only where the
+///    grammar allows nothing else: `PRIMARY KEY`, `FOREIGN KEY`, `ON DELETE CASCADE`,
+///    `NO ACTION`, `IF [NOT] EXISTS` after `CREATE`/`DROP … TABLE|VIEW|INDEX|TRIGGER`,
+///    `CREATE TEMP VIEW`, a trigger's `BEFORE`/`AFTER`/`INSTEAD OF`, `FOR EACH ROW`,
+///    `BEGIN` and `END`, a `CASE`'s `END`, `ASC`/`DESC` ending an `ORDER BY` item or
+///    an index column, `CAST (` and `CURRENT_*` where an expression starts, `LIKE`/
+///    `GLOB`/`MATCH`/`REGEXP` between two operands, `INSERT OR REPLACE`,
+///    `ON CONFLICT … DO`, `GENERATED ALWAYS AS`, `RENAME [COLUMN]`, `ADD COLUMN`,
+///    `WITH [RECURSIVE]`, `LEFT JOIN`, `NULLS FIRST`, window frames, a statement's
+///    first word (`BEGIN`, `PRAGMA`, `REPLACE`, `WITH`…) and a few more (the code is
+///    `sql/canonical.rs`). Everywhere else a soft keyword keeps its case, which can
+///    only make a checksum stricter. `WITHOUT ROWID`, `STRICT` and a generated
+///    column's `STORED` are upper-cased too (SQLite compares them without case);
+/// 5. names, type names (`INTEGER`, `text`), string literals, quoted identifiers,
+///    numbers and blobs are kept byte for byte, case included;
+/// 6. the statements are joined with `";\n"` (no `;` after the last one), and the
 ///    UTF-8 bytes of the result are hashed with SHA-256.
 ///
-/// So line endings (CRLF or LF), a BOM, indentation and comments never change a
-/// checksum, while any change SQLite would execute differently does.
+/// One exception keeps source text verbatim, bytes and comments included, from the
+/// first to the last token of a span: SQLite names a view's (or a
+/// `CREATE TABLE … AS SELECT` table's) result column that has no alias after the
+/// column's source text, so `SELECT a+b` and `SELECT a + b` give columns named `a+b`
+/// and `a + b`, and an application reading the column by name would break. So in
+/// `CREATE [TEMP] VIEW … AS` and `CREATE [TEMP] TABLE … AS`, every result column of
+/// every `SELECT` (nested ones included) that has no alias for certain (`expr AS name`,
+/// or a name or string right after an expression's end) and is not `*`, `t.*` or a
+/// column name (`a`, `t.a`, `s.t.a`) is kept verbatim. A view with a column list,
+/// `CREATE VIEW v(x, y) AS …`, names its columns itself and needs none. Likewise each
+/// argument of `CREATE VIRTUAL TABLE … USING module(…)` is kept verbatim, since SQLite
+/// hands its exact text to the module.
+///
+/// So line endings (CRLF or LF), a BOM, indentation, line breaks, comments and keyword
+/// case never change a checksum (outside those verbatim spans), while a change SQLite
+/// would execute or store differently does. The canonical text re-tokenizes into the
+/// same tokens, so it is unambiguous, and canonicalising it again gives it back.
 /// [`canonical`](crate::sql::canonical) returns the text that is hashed.
+///
+/// [`HARD`]: crate::sql::HARD
+/// [`SOFT`]: crate::sql::SOFT
 ///
 /// # Examples
 ///
-/// ```
-/// use migrate_runtime::checksum;
+/// A migration, its canonical text and its checksum, as stored in
+/// `schema_migrations.checksum`:
 ///
-/// let a = checksum("CREATE TABLE users (\r\n  id INTEGER PRIMARY KEY -- the key\r\n);\r\n");
-/// let b = checksum("CREATE TABLE users ( id INTEGER PRIMARY KEY )");
-/// assert_eq!(a, b);
-/// assert_ne!(a, checksum("CREATE TABLE users ( id INTEGER PRIMARY KEY, name TEXT )"));
+/// ```
+/// use migrate_runtime::{checksum, checksum::to_hex, sql::canonical};
+///
+/// let sql = "-- the users
+/// create table users (
+///     id INTEGER primary key,   -- key
+///     email TEXT not null unique
+/// );
+/// create view emails as select lower(email), id from users;
+/// ";
+/// assert_eq!(
+///     canonical(sql),
+///     "CREATE TABLE users ( id INTEGER PRIMARY KEY , email TEXT NOT NULL UNIQUE );\n\
+///      CREATE VIEW emails AS SELECT lower(email) , id FROM users"
+/// );
+/// assert_eq!(
+///     to_hex(&checksum(sql)),
+///     "99ac1edaa8346b44b1b36d4260a29a6c3bd70d03c2502a1c0b124672708b70ea"
+/// );
+/// // Layout, comments and keyword case do not change it…
+/// assert_eq!(
+///     checksum(sql),
+///     checksum("CREATE TABLE users(id INTEGER PRIMARY KEY,email TEXT NOT NULL UNIQUE);\r\n\
+///               CREATE VIEW emails AS SELECT lower(email), id FROM users")
+/// );
+/// // …but names, types, literals and a view column's source text do.
+/// assert_ne!(checksum(sql), checksum(&sql.replace("INTEGER", "integer")));
+/// assert_ne!(checksum(sql), checksum(&sql.replace("lower(email)", "lower( email )")));
 /// ```
 pub fn checksum(sql: &str) -> [u8; 32] {
     Sha256::digest(crate::sql::canonical(sql).as_bytes()).into()
@@ -100,10 +160,10 @@ mod tests {
 
     #[test]
     fn is_sha256_of_the_canonical_text() {
-        // the canonical text of "  select 1 ;" is "select 1"
+        // the canonical text of "  select 1 ;" is "SELECT 1"
         assert_eq!(
             to_hex(&checksum("  select 1 ;")),
-            to_hex(&Sha256::digest(b"select 1").into())
+            to_hex(&Sha256::digest(b"SELECT 1").into())
         );
         assert_eq!(
             to_hex(&checksum("")),

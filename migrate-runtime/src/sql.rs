@@ -5,6 +5,10 @@
 //! bodies stay inside their statement, and a last statement without `;` counts.
 //! The checksum's canonical text and the transaction-statement check are built on it.
 
+mod canonical;
+
+pub use canonical::{HARD, Part, SOFT};
+
 /// What kind of token a [`Token`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -265,8 +269,6 @@ pub struct Statement<'a> {
     pub offset: usize,
     /// Its tokens (no whitespace, comments or closing `;`), with offsets into `text`.
     pub tokens: Vec<Token>,
-    /// For each token after the first, whether whitespace or a comment precedes it.
-    gaps: Vec<bool>,
 }
 
 impl Statement<'_> {
@@ -276,17 +278,16 @@ impl Statement<'_> {
         (first.kind == TokenKind::Word).then(|| first.text(self.text).to_ascii_uppercase())
     }
 
-    /// The canonical form: tokens as written, each run of whitespace and comments
-    /// between two tokens replaced by one space.
+    /// The units of the canonical form, in order: keywords (written in upper case),
+    /// other tokens (as written) and verbatim spans (see [`checksum`](crate::checksum())).
+    pub fn parts(&self) -> Vec<Part> {
+        canonical::parts(self.text, &self.tokens)
+    }
+
+    /// The canonical form: the [`parts`](Self::parts) joined by one space, keywords in
+    /// upper case, everything else as written (see [`checksum`](crate::checksum())).
     pub fn canonical(&self) -> String {
-        let mut out = String::with_capacity(self.text.len());
-        for (i, token) in self.tokens.iter().enumerate() {
-            if i > 0 && self.gaps[i] {
-                out.push(' ');
-            }
-            out.push_str(token.text(self.text));
-        }
-        out
+        canonical::join(self.text, &self.parts())
     }
 }
 
@@ -320,11 +321,9 @@ pub fn statements(sql: &str) -> Vec<Statement<'_>> {
     let sql_body = &sql[sql_start..];
     let mut out = Vec::new();
     let mut current: Vec<Token> = Vec::new();
-    let mut gaps: Vec<bool> = Vec::new();
-    let mut gap = false;
     let mut state = State::Start;
 
-    let mut finish = |current: &mut Vec<Token>, gaps: &mut Vec<bool>| {
+    let mut finish = |current: &mut Vec<Token>| {
         if let (Some(first), Some(last)) = (current.first(), current.last()) {
             let (begin, end) = (first.start, last.end);
             let tokens = current
@@ -339,27 +338,21 @@ pub fn statements(sql: &str) -> Vec<Statement<'_>> {
                 text: &sql_body[begin..end],
                 offset: sql_start + begin,
                 tokens,
-                gaps: std::mem::take(gaps),
             });
         }
         current.clear();
-        gaps.clear();
     };
 
     for token in tokenize(sql_body) {
         match token.kind {
-            TokenKind::Space | TokenKind::Comment => {
-                gap = true;
-                continue;
-            }
+            TokenKind::Space | TokenKind::Comment => continue,
             TokenKind::Semi => {
                 state = match state {
                     State::Trigger | State::Semi => State::Semi,
                     _ => State::Start,
                 };
                 if state == State::Start {
-                    finish(&mut current, &mut gaps);
-                    gap = false;
+                    finish(&mut current);
                     continue;
                 }
             }
@@ -393,16 +386,14 @@ pub fn statements(sql: &str) -> Vec<Statement<'_>> {
                 };
             }
         }
-        gaps.push(gap && !current.is_empty());
-        gap = false;
         current.push(token);
     }
-    finish(&mut current, &mut gaps);
+    finish(&mut current);
     out
 }
 
-/// The canonical text of a migration: its statements in canonical form
-/// (see [`Statement::canonical`]) joined by `";\n"`.
+/// The canonical text of a migration, the text [`checksum`](crate::checksum()) hashes:
+/// its statements in canonical form (see [`Statement::canonical`]) joined by `";\n"`.
 pub fn canonical(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     for (i, statement) in statements(sql).iter().enumerate() {
@@ -475,16 +466,17 @@ mod tests {
     }
 
     #[test]
-    fn canonical_form_ignores_layout_and_comments_but_not_literals() {
-        let a = "CREATE TABLE t (\r\n  x TEXT DEFAULT 'a  b', -- note\r\n  y INT\r\n);\r\n";
-        let b = "\u{feff}/* header */ CREATE TABLE t ( x TEXT DEFAULT 'a  b', y INT )";
+    fn canonical_form_ignores_layout_comments_and_keyword_case_but_not_literals() {
+        let a = "create table t (\r\n  x TEXT default 'a  b', -- note\r\n  y INT\r\n);\r\n";
+        let b = "\u{feff}/* header */ CREATE TABLE t(x TEXT DEFAULT 'a  b',y INT)";
         assert_eq!(canonical(a), canonical(b));
         assert_eq!(
             canonical(a),
-            "CREATE TABLE t ( x TEXT DEFAULT 'a  b', y INT )"
+            "CREATE TABLE t ( x TEXT DEFAULT 'a  b' , y INT )"
         );
         assert_ne!(canonical(a), canonical(&a.replace("'a  b'", "'a b'")));
-        assert_eq!(canonical("SELECT 1/**/+2"), "SELECT 1 +2");
+        assert_ne!(canonical(a), canonical(&a.replace("TEXT", "text")));
+        assert_eq!(canonical("SELECT 1/**/+2"), "SELECT 1 + 2");
         assert_eq!(canonical("SELECT 1; SELECT 2;"), "SELECT 1;\nSELECT 2");
     }
 

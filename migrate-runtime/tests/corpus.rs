@@ -9,7 +9,8 @@
 //!
 //! Per file, both must see the same statements (compared in canonical form) and stop
 //! at the same error, if any; per set, both must end with the same schema (the
-//! canonical SQL of every `sqlite_master` entry).
+//! canonical SQL of every `sqlite_master` entry, and the exact names of every table's
+//! and view's columns, which keyword case or a view column's spelling would change).
 
 use std::path::{Path, PathBuf};
 
@@ -216,6 +217,32 @@ fn schema(conn: &Connection) -> Vec<(String, String, String, String)> {
     .unwrap()
 }
 
+/// The exact column names of every table and view, as `SELECT *` would name them.
+fn column_names(conn: &Connection) -> Vec<(String, Vec<String>)> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
+        .unwrap();
+    let names: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    names
+        .into_iter()
+        .map(|name| {
+            let mut columns = conn
+                .prepare("SELECT name FROM pragma_table_xinfo(?1) ORDER BY cid")
+                .unwrap();
+            let columns = columns
+                .query_map([&name], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            (name, columns)
+        })
+        .collect()
+}
+
 #[test]
 fn canonical_statements_execute_like_the_originals() {
     let (mut files_total, mut statements_total, mut failed_files) = (0, 0, Vec::new());
@@ -248,6 +275,11 @@ fn canonical_statements_execute_like_the_originals() {
             statements_total += ours.len();
         }
         assert_eq!(schema(&b), schema(&a), "{folders:?}: schemas differ");
+        assert_eq!(
+            column_names(&b),
+            column_names(&a),
+            "{folders:?}: column names differ"
+        );
         assert!(!schema(&a).is_empty(), "{folders:?}: nothing was created");
     }
     eprintln!(

@@ -1,0 +1,5 @@
+-- the users
+create table users (
+    id INTEGER PRIMARY KEY,   -- key
+    email TEXT NOT NULL UNIQUE
+);
