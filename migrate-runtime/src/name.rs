@@ -39,6 +39,7 @@ impl fmt::Display for NameError {
 
 /// Whether a directory entry is a migration candidate: a non-hidden name ending in
 /// `.sql` (in any case, so `0001_init.SQL` is reported instead of silently skipped).
+#[must_use]
 pub fn is_candidate(file_name: &str) -> bool {
     !file_name.starts_with('.')
         && file_name.len() > 4
@@ -95,7 +96,31 @@ pub fn parse_file_name(file_name: &str) -> Result<FileName<'_>, NameError> {
 
 /// A corrected file name for `file_name`, if its version can be read: `V2__Add Email.up.SQL`
 /// becomes `2_add_email.sql`.
+///
+/// The version is kept as written; whether it fits the folder (unique, same number of
+/// digits as the others, no gap) is decided by the folder check, which may suggest
+/// another version.
+#[must_use]
 pub fn suggest(file_name: &str) -> Option<String> {
+    let (digits, name) = parts(file_name);
+    digits.map(|digits| format!("{digits}_{name}.sql"))
+}
+
+/// The version digits of `file_name` as written, if it starts with some (after a
+/// refinery `V`/`U` prefix), and its description in the grammar's form: lowercase
+/// ASCII letters and digits, runs of anything else as one `_`, `migration` when
+/// nothing is left. `.sql`/`.SQL` and a `.up` before it are dropped.
+///
+/// # Examples
+///
+/// ```
+/// use migrate_runtime::name::parts;
+///
+/// assert_eq!(parts("V3__Add-Tags.up.SQL"), (Some("3"), "add_tags".to_owned()));
+/// assert_eq!(parts("Seed Users.sql"), (None, "seed_users".to_owned()));
+/// ```
+#[must_use]
+pub fn parts(file_name: &str) -> (Option<&str>, String) {
     let mut stem = match file_name
         .len()
         .checked_sub(4)
@@ -116,9 +141,6 @@ pub fn suggest(file_name: &str) -> Option<String> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(unprefixed.len());
     let (digits, rest) = unprefixed.split_at(digits_end);
-    if digits.is_empty() {
-        return None;
-    }
     let mut name = String::new();
     for c in rest.chars() {
         let c = c.to_ascii_lowercase();
@@ -130,7 +152,7 @@ pub fn suggest(file_name: &str) -> Option<String> {
     }
     let name = name.trim_end_matches('_');
     let name = if name.is_empty() { "migration" } else { name };
-    Some(format!("{digits}_{name}.sql"))
+    ((!digits.is_empty()).then_some(digits), name.to_owned())
 }
 
 #[cfg(test)]
@@ -173,6 +195,14 @@ mod tests {
         assert_eq!(suggestion("_init.sql"), None);
         assert_eq!(suggest("1aé"), Some("1_a.sql".to_owned()));
         assert_eq!(parse_file_name("0003_init.down.sql"), Err(NameError::Down));
+        assert_eq!(parts("init.sql"), (None, "init".to_owned()));
+        assert_eq!(parts("_init.sql"), (None, "init".to_owned()));
+        assert_eq!(parts("--.sql"), (None, "migration".to_owned()));
+        assert_eq!(parts("3_Add-Tags.sql"), (Some("3"), "add_tags".to_owned()));
+        assert_eq!(
+            parts("20240101120000 Add Tags.sql"),
+            (Some("20240101120000"), "add_tags".to_owned())
+        );
         assert_eq!(
             parse_file_name("99999999999999999999_big.sql"),
             Err(NameError::VersionTooLarge)

@@ -171,7 +171,7 @@ fn vaultwarden_quirks_are_reported() {
             // diesel reads `2024-03-13_170000_…` as version `2024-03-13`
             "vaultwarden/20240112210182_change_attachment_size.sql: migration has no SQL statement (the file is empty or only holds comments)",
             "vaultwarden/20240214140000_change_time_stamp_data_type.sql: migration has no SQL statement (the file is empty or only holds comments)",
-            "vaultwarden/20240313_170000_sso_userscascade.sql: migration version `20240313` has 8 digits but the other migrations use 14",
+            "vaultwarden/20240313_170000_sso_userscascade.sql: the folder mixes sequential versions and timestamps: 1 file numbered like `20240313_170000_sso_userscascade.sql`, 55 files with a timestamp like `20180114171611_create_tables.sql`",
         ]
     );
 }

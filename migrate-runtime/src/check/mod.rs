@@ -5,6 +5,9 @@
 //! Every file-level problem is reported at once; SQL execution stops at the first
 //! failing migration, since later ones depend on it.
 
+mod footguns;
+mod help;
+mod schema;
 mod source;
 mod validate;
 
@@ -75,6 +78,36 @@ pub fn check_dir_with(
     Ok(migrations)
 }
 
+/// Migrations made from texts, numbered from 1, as `read_dir` would make them.
+#[cfg(test)]
+pub(crate) fn sources<S: AsRef<str>>(texts: &[S]) -> Vec<SourceMigration> {
+    let mut previous = crate::checksum::CHAIN_START;
+    (1..)
+        .zip(texts)
+        .map(|(version, sql)| {
+            let sql = sql.as_ref();
+            let checksum = crate::checksum(sql);
+            let chain = crate::checksum::chain(&previous, version, &checksum);
+            previous = chain;
+            let file_name = format!("{version:03}_m{version}.sql");
+            SourceMigration {
+                version,
+                name: format!("m{version}"),
+                path: file_name.clone().into(),
+                display_path: format!("migrations/{file_name}"),
+                file_name,
+                sql: sql.to_owned(),
+                checksum,
+                chain,
+                transaction: true,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod generated;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,7 +161,7 @@ mod tests {
         ]);
         let all = got.join("\n\n");
         for expected in [
-            "duplicate migration version 1: `001_a.sql` and `001_b.sql`",
+            "duplicate migration version 1: `001_b.sql` reuses the version of `001_a.sql`",
             "m/0002_c.sql: migration version `0002` has 4 digits but the other migrations use 3",
             "rename it to `002_c.sql`",
             "gap in migration versions: 003, 004 missing between `0002_c.sql` and `005_d.sql`",

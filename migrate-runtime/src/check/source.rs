@@ -2,6 +2,7 @@
 //! without running them.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{SourceMigration, TRACKING_TABLE};
@@ -16,12 +17,44 @@ const TRANSACTION_KEYWORDS: [&str; 6] =
 /// Sequential versions have fewer digits than this; longer ones are timestamps.
 const TIMESTAMP_DIGITS: usize = 10;
 
+/// The width of a folder with no readable version at all (`001_…`).
+const DEFAULT_DIGITS: usize = 3;
+
+/// The grammar, as help text.
+const NAME_RULE: &str = "names are `<version>_<name>.sql`: the version in digits, then `_`, then lowercase ASCII letters, digits and `_`";
+
 /// A candidate file whose name parsed.
 struct Named {
     file_name: String,
     digits: String,
     version: i64,
     name: String,
+}
+
+/// A candidate file whose name did not parse.
+struct Misnamed {
+    /// The name as shown (lossy when it is not UTF-8).
+    file_name: String,
+    problem: Problem,
+    /// The version digits as written, when the name starts with some.
+    digits: Option<String>,
+    /// The description in the grammar's form.
+    name: String,
+}
+
+/// Why a candidate's name is not a migration name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Problem {
+    Invalid,
+    NotUtf8,
+    TooLarge,
+    Down,
+}
+
+/// The files of a folder, sorted by file name.
+struct Listing {
+    named: Vec<Named>,
+    misnamed: Vec<Misnamed>,
 }
 
 /// Reads `dir` and runs every check that needs no database.
@@ -31,54 +64,14 @@ struct Named {
 /// Every file-level problem found.
 pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let display = |file: &str| format!("{display_dir}/{file}");
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        let message = if e.kind() == std::io::ErrorKind::NotFound {
-            "migrations folder not found".to_owned()
-        } else {
-            format!("cannot read the migrations folder: {e}")
-        };
-        vec![Diagnostic::new(display_dir, message).with_help(
-            "the path is relative to the Cargo.toml of the crate that calls `migrations!`; create the folder or fix the path",
-        )]
-    })?;
+    let Listing { named, misnamed } = list(dir, display_dir)?;
+    let plan = Plan::new(&named, &misnamed);
 
-    let mut diagnostics = Vec::new();
-    let mut named = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| {
-            vec![Diagnostic::new(
-                display_dir,
-                format!("cannot read the migrations folder: {e}"),
-            )]
-        })?;
-        let os_name = entry.file_name();
-        let Some(file_name) = os_name.to_str() else {
-            let lossy = os_name.to_string_lossy();
-            if name::is_candidate(&lossy) {
-                diagnostics.push(
-                    Diagnostic::new(display(&lossy), "migration file name is not valid UTF-8")
-                        .with_help("rename the file to `<version>_<name>.sql` in ASCII"),
-                );
-            }
-            continue;
-        };
-        // Folders are skipped; anything else named like a migration is read, so a broken
-        // symlink is reported rather than silently left out.
-        if !name::is_candidate(file_name) || entry.path().is_dir() {
-            continue;
-        }
-        match name::parse_file_name(file_name) {
-            Ok(parsed) => named.push(Named {
-                file_name: file_name.to_owned(),
-                digits: parsed.digits.to_owned(),
-                version: parsed.version,
-                name: parsed.name.to_owned(),
-            }),
-            Err(error) => diagnostics.push(name_error(&display(file_name), file_name, &error)),
-        }
-    }
-    named.sort_by(|a, b| (a.version, &a.file_name).cmp(&(b.version, &b.file_name)));
-    diagnostics.extend(numbering(&named, display_dir));
+    let mut diagnostics: Vec<Diagnostic> = misnamed
+        .iter()
+        .map(|m| name_error(&display(&m.file_name), m, &plan))
+        .collect();
+    diagnostics.extend(numbering(&named, &plan, display_dir));
 
     if named.is_empty() && diagnostics.is_empty() {
         diagnostics.push(
@@ -135,129 +128,591 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
     }
 }
 
-fn name_error(display_path: &str, file_name: &str, error: &NameError) -> Diagnostic {
-    let rule = "names are `<version>_<name>.sql`: the version in digits, then `_`, then lowercase ASCII letters, digits and `_`";
-    match error {
-        NameError::Invalid { suggestion } => {
-            let help = match suggestion {
-                Some(s) => format!("rename it to `{s}`; {rule}"),
-                None => format!("rename it, for example to `001_{}.sql`; {rule}", fallback_name(file_name)),
-            };
-            Diagnostic::new(
-                display_path,
-                format!("invalid migration file name `{file_name}`; expected `<version>_<name>.sql`"),
-            )
-            .with_help(help)
+/// The migration candidates of `dir`: non-hidden `*.sql` entries that are not folders,
+/// split by whether their name parses. `named` is sorted by version, then file name.
+fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
+    let cannot_read = |e: std::io::Error| {
+        vec![Diagnostic::new(
+            display_dir,
+            format!("cannot read the migrations folder: {e}"),
+        )]
+    };
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::NotFound {
+            "migrations folder not found".to_owned()
+        } else {
+            format!("cannot read the migrations folder: {e}")
+        };
+        vec![Diagnostic::new(display_dir, message).with_help(
+            "the path is relative to the Cargo.toml of the crate that calls `migrations!`; create the folder or fix the path",
+        )]
+    })?;
+    let mut entries = entries
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(cannot_read)?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+
+    let mut listing = Listing {
+        named: Vec::new(),
+        misnamed: Vec::new(),
+    };
+    for entry in entries {
+        let os_name = entry.file_name();
+        let lossy = os_name.to_string_lossy();
+        // Folders are skipped; anything else named like a migration is read, so a broken
+        // symlink is reported rather than silently left out.
+        if !name::is_candidate(&lossy) || entry.path().is_dir() {
+            continue;
         }
-        NameError::Down => Diagnostic::new(display_path, "down migrations are not supported").with_help(
+        let misnamed = |problem| {
+            let (digits, name) = name::parts(&lossy);
+            Misnamed {
+                file_name: lossy.clone().into_owned(),
+                problem,
+                digits: digits.map(str::to_owned),
+                name,
+            }
+        };
+        let Some(file_name) = os_name.to_str() else {
+            listing.misnamed.push(misnamed(Problem::NotUtf8));
+            continue;
+        };
+        match name::parse_file_name(file_name) {
+            Ok(parsed) => listing.named.push(Named {
+                file_name: file_name.to_owned(),
+                digits: parsed.digits.to_owned(),
+                version: parsed.version,
+                name: parsed.name.to_owned(),
+            }),
+            Err(NameError::Invalid { .. }) => listing.misnamed.push(misnamed(Problem::Invalid)),
+            Err(NameError::Down) => listing.misnamed.push(misnamed(Problem::Down)),
+            Err(NameError::VersionTooLarge) => {
+                listing.misnamed.push(misnamed(Problem::TooLarge));
+            }
+        }
+    }
+    listing
+        .named
+        .sort_by(|a, b| (a.version, &a.file_name).cmp(&(b.version, &b.file_name)));
+    Ok(listing)
+}
+
+/// The name a file should have so that the whole folder passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    /// The new file name.
+    file_name: String,
+    version: i64,
+    /// The version the file's own digits ask for, in the folder's width, if any.
+    asked: Option<i64>,
+    /// The file holding `asked`, when that is why the file gets another version.
+    holder: Option<String>,
+}
+
+/// A file that keeps (or gets) a version.
+#[derive(Debug, Clone)]
+struct Holder {
+    /// Its current name.
+    file_name: String,
+    /// Its description.
+    name: String,
+}
+
+/// One name for every file such that, with all renames applied, the folder passes:
+/// each version used once, all with the folder's number of digits, and no gap that was
+/// not there already.
+///
+/// Files of the folder's width keep their version (the first file by name, when
+/// several share one). A file to rename keeps its own version when that is free and,
+/// for sequential versions, next to a version in use (so it fills a gap or extends the
+/// run); otherwise it gets the next free version after the newest: the next number,
+/// or, for timestamps, the next second (minute, hour: by their width).
+struct Plan {
+    width: usize,
+    /// Final version → the file that will hold it.
+    versions: BTreeMap<i64, Holder>,
+    /// Current file name → new name; `None` when no version of the folder's width is free.
+    renames: BTreeMap<String, Option<Target>>,
+}
+
+impl Plan {
+    fn new(named: &[Named], misnamed: &[Misnamed]) -> Self {
+        let width = folder_width(named, misnamed);
+        let timestamps = width >= TIMESTAMP_DIGITS;
+        let mut versions: BTreeMap<i64, Holder> = BTreeMap::new();
+        // (current name, own digits, description) of every file that needs a new name
+        let mut movers: Vec<(&str, Option<&str>, &str)> = Vec::new();
+        for n in named {
+            if n.digits.len() == width && !versions.contains_key(&n.version) {
+                versions.insert(
+                    n.version,
+                    Holder {
+                        file_name: n.file_name.clone(),
+                        name: n.name.clone(),
+                    },
+                );
+            } else {
+                movers.push((&n.file_name, Some(&n.digits), &n.name));
+            }
+        }
+        for m in misnamed.iter().filter(|m| m.problem != Problem::Down) {
+            movers.push((&m.file_name, m.digits.as_deref(), &m.name));
+        }
+
+        // The version a file's own digits ask for, in the folder's width.
+        let own = |digits: Option<&str>| -> Option<i64> {
+            let digits = digits?;
+            if timestamps {
+                // a shorter or longer timestamp: `202401011200` → `20240101120000`
+                if digits.len() < TIMESTAMP_DIGITS || !looks_like_a_time(digits) {
+                    return None;
+                }
+                let mut fitted: String = digits.chars().take(width).collect();
+                while fitted.len() < width {
+                    fitted.push('0');
+                }
+                fitted.parse().ok()
+            } else {
+                let v: i64 = digits.parse().ok()?;
+                (format!("{v:0width$}").len() == width).then_some(v)
+            }
+        };
+        let mut movers: Vec<(&str, Option<i64>, &str)> = movers
+            .into_iter()
+            .map(|(file, digits, name)| (file, own(digits), name))
+            .collect();
+        movers.sort_by_key(|&(file, asked, _)| (asked.is_none(), asked, file));
+
+        let mut renames: BTreeMap<String, Option<Target>> = BTreeMap::new();
+        let holder_of = |versions: &BTreeMap<i64, Holder>, v: Option<i64>| {
+            v.and_then(|v| versions.get(&v))
+                .map(|h| h.file_name.clone())
+        };
+        // Own versions first, until none more fits: a run 7, 8 after 6 fits in order.
+        loop {
+            let mut progress = false;
+            for &(file, asked, name) in &movers {
+                let Some(v) = asked else { continue };
+                let fits = !versions.contains_key(&v)
+                    && (timestamps
+                        || versions.is_empty()
+                        || v.checked_sub(1).is_some_and(|p| versions.contains_key(&p))
+                        || v.checked_add(1).is_some_and(|n| versions.contains_key(&n)));
+                if fits && !renames.contains_key(file) {
+                    versions.insert(
+                        v,
+                        Holder {
+                            file_name: file.to_owned(),
+                            name: name.to_owned(),
+                        },
+                    );
+                    renames.insert(
+                        file.to_owned(),
+                        Some(Target {
+                            file_name: format!("{v:0width$}_{name}.sql"),
+                            version: v,
+                            asked,
+                            holder: None,
+                        }),
+                    );
+                    progress = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        // Then the next free version after the newest, in order.
+        for &(file, asked, name) in &movers {
+            if renames.contains_key(file) {
+                continue;
+            }
+            let holder = holder_of(&versions, asked);
+            let next = match versions.last_key_value() {
+                Some((&newest, _)) if timestamps => next_timestamp(newest, width),
+                Some((&newest, _)) => newest.checked_add(1),
+                None if timestamps => None,
+                None => Some(1),
+            }
+            .filter(|v| *v >= 0 && format!("{v:0width$}").len() == width);
+            let target = next.map(|v| {
+                versions.insert(
+                    v,
+                    Holder {
+                        file_name: file.to_owned(),
+                        name: name.to_owned(),
+                    },
+                );
+                Target {
+                    file_name: format!("{v:0width$}_{name}.sql"),
+                    version: v,
+                    asked,
+                    holder,
+                }
+            });
+            renames.insert(file.to_owned(), target);
+        }
+        Self {
+            width,
+            versions,
+            renames,
+        }
+    }
+
+    fn target(&self, file_name: &str) -> Option<&Target> {
+        self.renames.get(file_name).and_then(Option::as_ref)
+    }
+
+    fn pad(&self, version: i64) -> String {
+        format!("{version:0width$}", width = self.width)
+    }
+
+    /// Why `target` has the version it has, as a parenthesis after the new name (empty
+    /// when the file keeps its own version).
+    fn why(&self, target: &Target) -> String {
+        let next = if self.width >= TIMESTAMP_DIGITS {
+            format!(
+                "{} is the first free timestamp after the newest migration",
+                self.pad(target.version)
+            )
+        } else {
+            format!("{} is the next free version", self.pad(target.version))
+        };
+        match (target.asked, &target.holder) {
+            (Some(asked), _) if asked == target.version => String::new(),
+            (Some(asked), Some(holder)) => {
+                format!(
+                    " (version {} is taken by `{holder}`; {next})",
+                    self.pad(asked)
+                )
+            }
+            (Some(asked), None) => {
+                format!(" ({} would leave a gap; {next})", self.pad(asked))
+            }
+            _ => format!(" ({next})"),
+        }
+    }
+}
+
+/// The number of digits the folder's versions use: the most common among the valid
+/// names (ties: the first file's), else among the readable versions of the others.
+fn folder_width(named: &[Named], misnamed: &[Misnamed]) -> usize {
+    let most_common = |lengths: Vec<usize>| {
+        let first = *lengths.first()?;
+        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+        for l in &lengths {
+            *counts.entry(*l).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .max_by_key(|&(w, count)| (count, w == first))
+            .map(|(w, _)| w)
+    };
+    most_common(named.iter().map(|n| n.digits.len()).collect())
+        .or_else(|| {
+            most_common(
+                misnamed
+                    .iter()
+                    .filter(|m| m.problem != Problem::TooLarge)
+                    .filter_map(|m| m.digits.as_ref().map(String::len))
+                    .collect(),
+            )
+        })
+        .unwrap_or(DEFAULT_DIGITS)
+}
+
+/// Whether `digits` start like a `YYYYMMDD…` timestamp (years 1900 to 2999), so that
+/// padding or cutting them to the folder's width keeps their meaning.
+fn looks_like_a_time(digits: &str) -> bool {
+    let number = |range: std::ops::Range<usize>| {
+        digits
+            .get(range)
+            .and_then(|d| d.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    (1900..3000).contains(&number(0..4))
+        && (1..=12).contains(&number(4..6))
+        && (1..=31).contains(&number(6..8))
+}
+
+/// The version after `version`: the next second, minute or hour for a timestamp of
+/// 14, 12 or 10 digits (`YYYYMMDDHH[MM[SS]]`), the next number otherwise.
+fn next_timestamp(version: i64, width: usize) -> Option<i64> {
+    let fields = match width {
+        14 => 6,
+        12 => 5,
+        10 => 4,
+        _ => return version.checked_add(1),
+    };
+    // [year, month, day, hour, minute, second], the missing ones 0
+    let mut t = [0_i64; 6];
+    let mut rest = version;
+    for i in (1..fields).rev() {
+        t[i] = rest % 100;
+        rest /= 100;
+    }
+    t[0] = rest;
+    let days = |year: i64, month: i64| match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    };
+    let is_time = (1000..=9999).contains(&t[0])
+        && (1..=12).contains(&t[1])
+        && (1..=days(t[0], t[1])).contains(&t[2])
+        && t[3] < 24
+        && t[4] < 60
+        && t[5] < 60;
+    if !is_time {
+        return version.checked_add(1);
+    }
+    t[fields - 1] += 1;
+    // carry into the field before: seconds, minutes, hours, days, months
+    let limits = [0, 13, days(t[0], t[1]) + 1, 24, 60, 60];
+    let firsts = [0, 1, 1, 0, 0, 0];
+    for i in (1..fields).rev() {
+        if t[i] == limits[i] {
+            t[i] = firsts[i];
+            t[i - 1] += 1;
+        }
+    }
+    Some(t[..fields].iter().fold(0, |acc, v| acc * 100 + v))
+}
+
+/// The diagnostic for a candidate whose name is not a migration name.
+fn name_error(display_path: &str, m: &Misnamed, plan: &Plan) -> Diagnostic {
+    let file_name = &m.file_name;
+    let target = plan.target(file_name);
+    let rename = target.map(|t| format!("rename it to `{}`{}", t.file_name, plan.why(t)));
+    match m.problem {
+        Problem::Invalid => Diagnostic::new(
+            display_path,
+            format!("invalid migration file name `{file_name}`; expected `<version>_<name>.sql`"),
+        )
+        .with_help(match rename {
+            Some(rename) => format!("{rename}; {NAME_RULE}"),
+            None => format!("rename it to `<version>_{}.sql`; {NAME_RULE}", m.name),
+        }),
+        Problem::NotUtf8 => Diagnostic::new(display_path, "migration file name is not valid UTF-8")
+            .with_help(match rename {
+                Some(rename) => format!("{rename}; {NAME_RULE}"),
+                None => "rename the file to `<version>_<name>.sql` in ASCII".to_owned(),
+            }),
+        Problem::Down => Diagnostic::new(display_path, "down migrations are not supported").with_help(
             "migrations only go forward: delete the file or move it out of the folder, and write a new migration to undo a change",
         ),
-        NameError::VersionTooLarge => Diagnostic::new(
+        Problem::TooLarge => Diagnostic::new(
             display_path,
             format!("migration version in `{file_name}` does not fit in a 64-bit signed integer"),
         )
-        .with_help("use a shorter version: sequential numbers (`001`) or a timestamp (`20240101120000`)"),
+        .with_help(match rename {
+            Some(rename) => format!(
+                "{rename}; versions are sequential numbers (`001`) or timestamps (`20240101120000`)"
+            ),
+            None => "use a shorter version: sequential numbers (`001`) or a timestamp (`20240101120000`)".to_owned(),
+        }),
     }
 }
 
-/// A description made from a file name with no readable version.
-fn fallback_name(file_name: &str) -> String {
-    let guess = name::suggest(&format!("0_{file_name}")).unwrap_or_default();
-    guess
-        .strip_prefix("0_")
-        .and_then(|s| s.strip_suffix(".sql"))
-        .unwrap_or("migration")
-        .to_owned()
+/// `n` and the noun, singular for one: `1 file`, `2 files`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// Duplicate versions, mixed widths and gaps in sequential numbering.
-fn numbering(named: &[Named], display_dir: &str) -> Vec<Diagnostic> {
+fn numbering(named: &[Named], plan: &Plan, display_dir: &str) -> Vec<Diagnostic> {
+    let mut diagnostics = duplicates(named, plan, display_dir);
+    diagnostics.extend(widths(named, plan, display_dir));
+    diagnostics.extend(gaps(plan, display_dir));
+    diagnostics
+}
+
+/// Files sharing a version.
+fn duplicates(named: &[Named], plan: &Plan, display_dir: &str) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let display = |file: &str| format!("{display_dir}/{file}");
-
+    let width = plan.width;
+    let timestamps = width >= TIMESTAMP_DIGITS;
+    // Duplicates among the files of the folder's width: the first by name keeps the
+    // version, the others are new.
     let mut by_version: BTreeMap<i64, Vec<&Named>> = BTreeMap::new();
-    for n in named {
+    for n in named.iter().filter(|n| n.digits.len() == width) {
         by_version.entry(n.version).or_default().push(n);
     }
     for (version, files) in &by_version {
-        if files.len() > 1 {
-            let names: Vec<String> = files.iter().map(|f| format!("`{}`", f.file_name)).collect();
+        let kept = files[0];
+        for new in &files[1..] {
+            let mut help = match plan.target(&new.file_name) {
+                Some(t) => format!(
+                    "rename `{}` to `{}`, {}",
+                    new.file_name,
+                    t.file_name,
+                    if timestamps {
+                        "the first free timestamp after the newest migration"
+                    } else {
+                        "the next free version"
+                    }
+                ),
+                None => format!(
+                    "give `{}` a version of its own: no {width}-digit version is free after the newest migration, so renumber the migrations with {} digits",
+                    new.file_name,
+                    width + 1
+                ),
+            };
+            help.push_str("; of two files with the same version, the one whose name sorts later is taken as the new one, as the other may already be applied to a database");
+            if let (Some(t), 2) = (plan.target(&new.file_name), files.len()) {
+                let _ = write!(
+                    help,
+                    "; if `{}` is the new one, rename `{}` to `{}_{}.sql` instead",
+                    kept.file_name,
+                    kept.file_name,
+                    plan.pad(t.version),
+                    kept.name
+                );
+            }
             diagnostics.push(
                 Diagnostic::new(
-                    display(&files[1].file_name),
-                    format!("duplicate migration version {version}: {}", names.join(" and ")),
+                    display(&new.file_name),
+                    format!(
+                        "duplicate migration version {version}: `{}` reuses the version of `{}`",
+                        new.file_name, kept.file_name
+                    ),
                 )
-                .with_help("give each migration its own version; if two branches added the same number, renumber the newer file"),
+                .with_help(help),
             );
         }
     }
+    diagnostics
+}
 
-    // All versions use the most common number of digits (ties: the first file's).
-    let mut widths: BTreeMap<usize, usize> = BTreeMap::new();
-    for n in named {
-        *widths.entry(n.digits.len()).or_default() += 1;
-    }
-    let Some(first) = named.first() else {
-        return diagnostics;
-    };
-    let width = widths
+/// Files whose version has another number of digits than the folder's.
+fn widths(named: &[Named], plan: &Plan, display_dir: &str) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let display = |file: &str| format!("{display_dir}/{file}");
+    let width = plan.width;
+    let timestamps = width >= TIMESTAMP_DIGITS;
+    // Files of another width. Sequential numbers among timestamps (or the reverse) are
+    // one problem of the folder; other widths are a problem of each file.
+    let is_timestamp = |n: &&Named| n.digits.len() >= TIMESTAMP_DIGITS;
+    let (other_scheme, other_width): (Vec<&Named>, Vec<&Named>) = named
         .iter()
-        .max_by_key(|&(w, count)| (*count, *w == first.digits.len()))
-        .map_or(first.digits.len(), |(w, _)| *w);
-    for n in named.iter().filter(|n| n.digits.len() != width) {
-        let padded = format!("{:0width$}", n.version);
-        let help = if width >= TIMESTAMP_DIGITS {
-            format!(
-                "give it a {width}-digit version like the other migrations (for timestamps, `YYYYMMDDHHMMSS`), keeping the order in which the migrations must run"
-            )
-        } else if padded.len() == width {
-            format!(
-                "rename it to `{padded}_{}.sql`; all versions must have the same number of digits so that files sort in the order they run",
-                n.name
-            )
-        } else {
-            format!(
+        .filter(|n| n.digits.len() != width)
+        .partition(|n| is_timestamp(n) != timestamps);
+    for n in other_width {
+        let help = match plan.target(&n.file_name) {
+            Some(t) => format!(
+                "rename it to `{}`{}; all versions must have the same number of digits so that files sort in the order they run",
+                t.file_name,
+                plan.why(t)
+            ),
+            None => format!(
                 "renumber the migrations so that every version has {} digits",
-                padded.len()
-            )
+                n.digits.len().max(width)
+            ),
         };
         diagnostics.push(
             Diagnostic::new(
                 display(&n.file_name),
                 format!(
-                    "migration version `{}` has {} digits but the other migrations use {width}",
+                    "migration version `{}` has {} but the other migrations use {width}",
                     n.digits,
-                    n.digits.len()
+                    count(n.digits.len(), "digit"),
                 ),
             )
             .with_help(help),
         );
     }
+    if let Some(first_odd) = other_scheme.first() {
+        let (sequential, stamped): (Vec<&Named>, Vec<&Named>) =
+            named.iter().partition(|n| !is_timestamp(n));
+        let renames: Vec<String> = other_scheme
+            .iter()
+            .filter_map(|n| {
+                let t = plan.target(&n.file_name)?;
+                Some(format!("`{}` to `{}`", n.file_name, t.file_name))
+            })
+            .collect();
+        let one_scheme = if renames.len() < other_scheme.len() {
+            "renumber every migration with versions of one width".to_owned()
+        } else if timestamps {
+            format!(
+                "rename {} (the first free timestamp{} after the newest migration)",
+                and_list(&renames),
+                if renames.len() > 1 { "s" } else { "" }
+            )
+        } else {
+            format!(
+                "rename {} (the next free sequential version{})",
+                and_list(&renames),
+                if renames.len() > 1 { "s" } else { "" }
+            )
+        };
+        let other_way = if timestamps {
+            "rename every migration to a sequential number of one width (`001`, `002`, …) in the order they must run"
+        } else {
+            "rename every migration to a timestamp of one width (`YYYYMMDDHHMMSS`), keeping the order they must run in"
+        };
+        diagnostics.push(
+            Diagnostic::new(
+                display(&first_odd.file_name),
+                format!(
+                    "the folder mixes sequential versions and timestamps: {} numbered like `{}`, {} with a timestamp like `{}`",
+                    count(sequential.len(), "file"),
+                    sequential[0].file_name,
+                    count(stamped.len(), "file"),
+                    stamped[0].file_name,
+                ),
+            )
+            .with_help(format!("use one scheme: {one_scheme}, or {other_way}")),
+        );
+    }
+    diagnostics
+}
 
-    if width < TIMESTAMP_DIGITS {
-        let versions: Vec<(&i64, &Vec<&Named>)> = by_version.iter().collect();
+/// Gaps in sequential versions.
+fn gaps(plan: &Plan, display_dir: &str) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let display = |file: &str| format!("{display_dir}/{file}");
+    let width = plan.width;
+    let timestamps = width >= TIMESTAMP_DIGITS;
+    // Gaps in the versions the files have once renamed.
+    if !timestamps {
+        let versions: Vec<(&i64, &Holder)> = plan.versions.iter().collect();
         for pair in versions.windows(2) {
-            let ((&low, low_files), (&high, high_files)) = (pair[0], pair[1]);
+            let ((&low, low_file), (&high, high_file)) = (pair[0], pair[1]);
             if high - low <= 1 {
                 continue;
             }
-            let pad = |v: i64| format!("{v:0width$}");
             let missing = if high - low - 1 <= 5 {
-                let list: Vec<String> = (low + 1..high).map(pad).collect();
+                let list: Vec<String> = (low + 1..high).map(|v| plan.pad(v)).collect();
                 list.join(", ")
             } else {
-                format!("{} to {}", pad(low + 1), pad(high - 1))
+                format!("{} to {}", plan.pad(low + 1), plan.pad(high - 1))
             };
-            let (low_file, high_file) = (&low_files[0].file_name, &high_files[0].file_name);
+            let (low_name, high_name) = (&low_file.file_name, &high_file.file_name);
             diagnostics.push(
                 Diagnostic::new(
-                    display(high_file),
-                    format!("gap in migration versions: {missing} missing between `{low_file}` and `{high_file}`"),
+                    display(high_name),
+                    format!("gap in migration versions: {missing} missing between `{low_name}` and `{high_name}`"),
                 )
                 .with_help(format!(
-                    "sequential versions must not skip a number: rename `{high_file}` to `{}_{}.sql` (and renumber the files after it), or use 14-digit timestamp versions, which only need to be unique",
-                    pad(low + 1),
-                    high_files[0].name
+                    "sequential versions must not skip a number: rename `{high_name}` to `{}_{}.sql` (and renumber the files after it), or use 14-digit timestamp versions, which only need to be unique",
+                    plan.pad(low + 1),
+                    high_file.name
                 )),
             );
         }
@@ -415,4 +870,313 @@ fn tracking_table_use(
         }
     }
     diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for name in files {
+            std::fs::write(dir.path().join(name), "SELECT 1;").unwrap();
+        }
+        dir
+    }
+
+    fn messages(dir: &Path) -> Vec<String> {
+        match read_dir(dir, "m") {
+            Ok(_) => Vec::new(),
+            Err(ds) => ds.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn renames(dir: &Path) -> BTreeMap<String, Option<Target>> {
+        let listing = list(dir, "m").unwrap();
+        Plan::new(&listing.named, &listing.misnamed).renames
+    }
+
+    const SIX: [&str; 6] = [
+        "001_a.sql",
+        "002_b.sql",
+        "003_c.sql",
+        "004_d.sql",
+        "005_e.sql",
+        "006_f.sql",
+    ];
+
+    #[test]
+    fn a_bad_name_gets_the_next_free_version_in_the_folders_width() {
+        let dir = folder(&[&SIX[..], &["3_Add-Tags.sql"]].concat());
+        assert_eq!(
+            messages(dir.path()),
+            [
+                "m/3_Add-Tags.sql: invalid migration file name `3_Add-Tags.sql`; expected `<version>_<name>.sql`\n= help: rename it to `007_add_tags.sql` (version 003 is taken by `003_c.sql`; 007 is the next free version); names are `<version>_<name>.sql`: the version in digits, then `_`, then lowercase ASCII letters, digits and `_`"
+            ]
+        );
+        // a free version next to the others is kept, in the folder's width
+        let dir = folder(&["001_a.sql", "002_b.sql", "004_d.sql", "V3__Fill_Gap.sql"]);
+        assert_eq!(
+            renames(dir.path())["V3__Fill_Gap.sql"]
+                .as_ref()
+                .unwrap()
+                .file_name,
+            "003_fill_gap.sql"
+        );
+        assert_eq!(messages(dir.path()).len(), 1, "no gap reported");
+        // one that would leave a gap is not
+        let dir = folder(&["001_a.sql", "002_b.sql", "9-later.sql"]);
+        let got = messages(dir.path());
+        assert!(
+            got[0].contains(
+                "rename it to `003_later.sql` (009 would leave a gap; 003 is the next free version)"
+            ),
+            "{got:?}"
+        );
+        // no version at all, in a timestamped folder
+        let dir = folder(&["20241231235959_a.sql", "Seed Users.sql"]);
+        let got = messages(dir.path());
+        assert!(
+            got[0].contains("rename it to `20250101000000_seed_users.sql` (20250101000000 is the first free timestamp after the newest migration)"),
+            "{got:?}"
+        );
+        // a free timestamp of its own is kept
+        let dir = folder(&["20240101120000_a.sql", "20230101120000-Old.sql"]);
+        assert!(messages(dir.path())[0].contains("rename it to `20230101120000_old.sql`;"));
+    }
+
+    #[test]
+    fn a_timestamp_among_sequential_versions_is_one_mix_not_a_gap() {
+        let dir = folder(&[&SIX[..], &["20240101119999_add_tags.sql"]].concat());
+        assert_eq!(
+            messages(dir.path()),
+            [
+                "m/20240101119999_add_tags.sql: the folder mixes sequential versions and timestamps: 6 files numbered like `001_a.sql`, 1 file with a timestamp like `20240101119999_add_tags.sql`\n= help: use one scheme: rename `20240101119999_add_tags.sql` to `007_add_tags.sql` (the next free sequential version), or rename every migration to a timestamp of one width (`YYYYMMDDHHMMSS`), keeping the order they must run in"
+            ]
+        );
+        let dir = folder(&[
+            "20240101120000_a.sql",
+            "20240102120000_b.sql",
+            "001_init.sql",
+            "002_more.sql",
+            "20240103120000_c.sql",
+        ]);
+        let got = messages(dir.path());
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with("m/001_init.sql: the folder mixes sequential versions and timestamps: 2 files numbered like `001_init.sql`, 3 files with a timestamp like `20240101120000_a.sql`\n= help: use one scheme: rename `001_init.sql` to `20240103120001_init.sql` and `002_more.sql` to `20240103120002_more.sql` (the first free timestamps after the newest migration), or rename every migration to a sequential number"), "{got:?}");
+    }
+
+    #[test]
+    fn a_duplicate_names_the_new_file_first() {
+        let dir = folder(&[&SIX[..], &["003_b_second.sql"]].concat());
+        assert_eq!(
+            messages(dir.path()),
+            [
+                "m/003_c.sql: duplicate migration version 3: `003_c.sql` reuses the version of `003_b_second.sql`\n= help: rename `003_c.sql` to `007_c.sql`, the next free version; of two files with the same version, the one whose name sorts later is taken as the new one, as the other may already be applied to a database; if `003_b_second.sql` is the new one, rename `003_b_second.sql` to `007_b_second.sql` instead"
+            ]
+        );
+    }
+
+    #[test]
+    fn one_digit_is_singular() {
+        let dir = folder(&["001_a.sql", "002_b.sql", "3_c.sql"]);
+        assert_eq!(
+            messages(dir.path()),
+            [
+                "m/3_c.sql: migration version `3` has 1 digit but the other migrations use 3\n= help: rename it to `003_c.sql`; all versions must have the same number of digits so that files sort in the order they run"
+            ]
+        );
+        assert_eq!(count(2, "file"), "2 files");
+    }
+
+    #[test]
+    fn the_next_timestamp_is_the_next_second() {
+        for (from, to) in [
+            (20_241_231_235_959, 20_250_101_000_000),
+            (20_240_228_235_959, 20_240_229_000_000),
+            (20_230_228_235_959, 20_230_301_000_000),
+            (20_240_101_120_000, 20_240_101_120_001),
+            (20_240_101_119_999, 20_240_101_120_000),
+        ] {
+            assert_eq!(next_timestamp(from, 14), Some(to), "{from}");
+        }
+        assert_eq!(next_timestamp(202_512_312_359, 12), Some(202_601_010_000));
+        assert_eq!(next_timestamp(2_024_022_923, 10), Some(2_024_030_100));
+        assert_eq!(next_timestamp(202_401_011_299, 12), Some(202_401_011_300));
+        assert_eq!(next_timestamp(7, 3), Some(8));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_name_that_is_not_utf8_gets_a_name_too() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = folder(&["001_a.sql"]);
+        let name = std::ffi::OsStr::from_bytes(b"001_caf\xe9.sql");
+        std::fs::write(dir.path().join(name), "SELECT 1").unwrap();
+        let got = messages(dir.path());
+        assert!(
+            got[0].starts_with("m/001_caf\u{fffd}.sql: migration file name is not valid UTF-8\n= help: rename it to `002_caf.sql` (version 001 is taken by `001_a.sql`; 002 is the next free version)"),
+            "{got:?}"
+        );
+    }
+
+    /// A random folder that passes: sequential versions of one width from a start, or
+    /// timestamps; sometimes empty.
+    fn good_folder(rng: &mut fastrand::Rng) -> (usize, Vec<String>) {
+        const WORDS: [&str; 6] = ["users", "posts", "add_email", "tags", "x", "index_2"];
+        let word = |rng: &mut fastrand::Rng| WORDS[rng.usize(..WORDS.len())];
+        match rng.u8(..10) {
+            0 => (DEFAULT_DIGITS, Vec::new()),
+            1..=3 => {
+                let mut seen = std::collections::BTreeSet::new();
+                let width = [14, 14, 12][rng.usize(..3)];
+                for _ in 0..rng.usize(1..=6) {
+                    let edge = rng.bool();
+                    let (mo, d, h, mi, s) = if edge {
+                        (12, 31, 23, 59, 59)
+                    } else {
+                        (
+                            rng.i64(1..=12),
+                            rng.i64(1..=28),
+                            rng.i64(0..24),
+                            rng.i64(0..60),
+                            rng.i64(0..60),
+                        )
+                    };
+                    let t = format!("{}{mo:02}{d:02}{h:02}{mi:02}{s:02}", rng.i64(2019..=2025));
+                    seen.insert(t[..width].to_owned());
+                }
+                let files = seen
+                    .into_iter()
+                    .map(|t| format!("{t}_{}.sql", word(rng)))
+                    .collect();
+                (width, files)
+            }
+            _ => {
+                let width = [1, 2, 3, 3, 4, 6][rng.usize(..6)];
+                let (start, n) = if width == 1 {
+                    (rng.i64(0..=1), rng.i64(1..=4))
+                } else {
+                    ([0, 1, 1, 5][rng.usize(..4)], rng.i64(1..=12))
+                };
+                let files = (start..start + n)
+                    .map(|v| format!("{v:0width$}_{}.sql", word(rng)))
+                    .collect();
+                (width, files)
+            }
+        }
+    }
+
+    /// A name that fails the check in a folder of `width` holding `good`.
+    fn bad_name(rng: &mut fastrand::Rng, width: usize, good: &[String]) -> String {
+        const DESCRIPTIONS: [&str; 7] = [
+            "Add-Tags",
+            "create users",
+            "Seed",
+            "ADD_INDEX",
+            "drop.old.table",
+            "café",
+            "x",
+        ];
+        let description = DESCRIPTIONS[rng.usize(..DESCRIPTIONS.len())];
+        let plain = name::parts(&format!("0_{description}.sql")).1;
+        let existing = good.get(rng.usize(..good.len().max(1))).map(|f| {
+            let digits = f.split('_').next().unwrap_or_default().to_owned();
+            let version: i64 = digits.parse().unwrap_or(1);
+            (digits, version)
+        });
+        let (digits, version) = existing.unwrap_or_else(|| (format!("{:0width$}", 1), 1));
+        let fresh = format!(
+            "{:0width$}",
+            if width >= TIMESTAMP_DIGITS {
+                version + 1
+            } else {
+                version + i64::try_from(good.len()).unwrap_or(0)
+            }
+        );
+        match rng.u8(..12) {
+            0 => format!("{digits}-{description}.sql"),
+            1 => format!("{fresh} {description}.sql"),
+            2 => format!("V{version}__{description}.sql"),
+            3 => format!("{digits}_{plain}.up.sql"),
+            4 => format!("{fresh}_{plain}.SQL"),
+            5 => format!("{description}.sql"),
+            6 => format!("_{plain}.sql"),
+            7 if !good.is_empty() => format!("{digits}_{plain}_again.sql"),
+            7 | 8 => format!("{version:0w$}_{plain}.sql", w = width + 1),
+            9 if width >= TIMESTAMP_DIGITS => format!("{:03}_{plain}.sql", rng.i64(0..1000)),
+            9 => format!("2024010111{:04}_{plain}.sql", rng.u32(..10_000)),
+            10 => format!("{}_{plain}.sql", "9".repeat(20)),
+            _ => format!("{version}_{description}.sql"),
+        }
+    }
+
+    /// The class test: in many generated folders with one to three badly named or
+    /// numbered files, every file gets a new name, the diagnostics state it, no other
+    /// problem (such as a gap) is reported, and with the renames applied the folder
+    /// passes.
+    #[test]
+    fn every_suggested_name_fits_the_folder() {
+        let mut checked = 0;
+        for seed in 0..600 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let (width, good) = good_folder(&mut rng);
+            let mut files = good.clone();
+            for _ in 0..rng.usize(1..=3) {
+                let bad = bad_name(&mut rng, width, &good);
+                if !files.contains(&bad) {
+                    files.push(bad);
+                }
+            }
+            let dir = tempfile::tempdir().unwrap();
+            for f in &files {
+                std::fs::write(dir.path().join(f), "SELECT 1;").unwrap();
+            }
+            let context = format!("seed {seed}, files {files:?}");
+            let before = messages(dir.path());
+            if before.is_empty() {
+                // e.g. `1_x.sql` in a folder of one-digit versions: a good name after all
+                continue;
+            }
+            let all = before.join("\n\n");
+            assert!(!all.contains("gap in"), "{context}:\n{all}");
+            let renames = renames(dir.path());
+            for (old, target) in &renames {
+                let Some(target) = target else {
+                    panic!("{context}: no name for {old}:\n{all}");
+                };
+                let new = &target.file_name;
+                let stated = all.contains(&format!("`{old}` to `{new}`"))
+                    || before.iter().any(|d| {
+                        d.starts_with(&format!("m/{old}: "))
+                            && d.contains(&format!("rename it to `{new}`"))
+                    });
+                assert!(stated, "{context}: {old} → {new} not stated:\n{all}");
+            }
+            for (old, target) in &renames {
+                std::fs::rename(
+                    dir.path().join(old),
+                    dir.path().join(format!("{old}.moving")),
+                )
+                .unwrap();
+                let _ = target;
+            }
+            for (old, target) in &renames {
+                let new = &target.as_ref().unwrap().file_name;
+                std::fs::rename(
+                    dir.path().join(format!("{old}.moving")),
+                    dir.path().join(new),
+                )
+                .unwrap();
+            }
+            let after = messages(dir.path());
+            assert!(
+                after.is_empty(),
+                "{context}, renames {renames:?}:\nbefore:\n{all}\nafter:\n{}",
+                after.join("\n\n")
+            );
+            checked += 1;
+        }
+        assert!(checked > 500, "{checked}");
+    }
 }

@@ -1,0 +1,364 @@
+//! What only the finished schema shows (damage, views that cannot be queried, foreign
+//! keys to missing tables or to keys that are not unique, writes whose triggers,
+//! defaults, checks or generated columns do not compile), and which statement of
+//! which migration caused it.
+//!
+//! The checks run once, on the database all the migrations built. When one fails, the
+//! migrations are applied again, statement by statement, watching only what failed:
+//! the statement after which it last went from working (or not existing) to failing
+//! is the one to blame, never an older migration that merely created the object.
+
+use rusqlite::Connection;
+
+use super::SourceMigration;
+use crate::diagnostic::Diagnostic;
+use crate::exec::sqlite_message;
+use crate::sql::{self, Statement};
+
+/// Something that must hold once all the migrations have run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Probe {
+    /// `PRAGMA integrity_check` says `ok`.
+    Integrity,
+    /// The view can be queried.
+    View(String),
+    /// The foreign key `child.column` has its parent table.
+    Parent {
+        child: String,
+        column: String,
+        parent: String,
+    },
+    /// `PRAGMA foreign_key_check(child)` runs: every parent key it uses is unique.
+    KeyCheck(String),
+    /// A write (`INSERT`, `UPDATE` or `DELETE`) to a table or view compiles, with the
+    /// triggers it fires and the defaults, checks and generated columns it computes.
+    Write {
+        table: String,
+        verb: &'static str,
+        sql: String,
+    },
+}
+
+/// What a probe finds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum State {
+    /// The object does not exist (yet, or any more).
+    Absent,
+    /// It works.
+    Works,
+    /// It fails, with SQLite's message.
+    Fails(String),
+}
+
+impl Probe {
+    /// The schema object the probe is about.
+    pub fn object(&self) -> &str {
+        match self {
+            Self::Integrity => "the database",
+            Self::View(name) | Self::KeyCheck(name) => name,
+            Self::Parent { child, .. } => child,
+            Self::Write { table, .. } => table,
+        }
+    }
+
+    pub fn state(&self, conn: &Connection) -> State {
+        let exists = |kind: &str, name: &str| {
+            conn.query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = ?1 AND name = ?2 COLLATE NOCASE",
+                [kind, name],
+                |r| r.get::<_, i64>(0),
+            )
+            .is_ok_and(|n| n > 0)
+        };
+        let fails = |e: &rusqlite::Error| State::Fails(sqlite_message(e).0);
+        match self {
+            Self::Integrity => match integrity(conn) {
+                Ok(problems) if problems.is_empty() => State::Works,
+                Ok(problems) => State::Fails(problems.join("; ")),
+                Err(e) => fails(&e),
+            },
+            Self::View(view) => {
+                if !exists("view", view) {
+                    return State::Absent;
+                }
+                match conn.prepare(&format!("SELECT * FROM {} LIMIT 0", quote(view))) {
+                    Ok(_) => State::Works,
+                    Err(e) => fails(&e),
+                }
+            }
+            Self::Parent {
+                child,
+                column,
+                parent,
+            } => {
+                let declared = conn
+                    .query_row(
+                        "SELECT count(*) FROM pragma_foreign_key_list(?1)
+                         WHERE \"from\" = ?2 COLLATE NOCASE AND \"table\" = ?3 COLLATE NOCASE",
+                        [child, column, parent],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .is_ok_and(|n| n > 0);
+                if !exists("table", child) || !declared {
+                    State::Absent
+                } else if exists("table", parent) {
+                    State::Works
+                } else {
+                    State::Fails(format!("no such table: {parent}"))
+                }
+            }
+            Self::KeyCheck(child) => {
+                if !exists("table", child) {
+                    return State::Absent;
+                }
+                match crate::foreign_keys::check(conn, Some(child)) {
+                    Ok(_) => State::Works,
+                    Err(e) => fails(&e),
+                }
+            }
+            Self::Write { table, sql, .. } => {
+                if !exists("table", table) && !exists("view", table) {
+                    return State::Absent;
+                }
+                match conn.prepare(sql) {
+                    Ok(_) => State::Works,
+                    Err(e) => fails(&e),
+                }
+            }
+        }
+    }
+}
+
+/// `"name"`, quoted for SQL.
+pub(super) fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn integrity(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(problems.into_iter().filter(|p| p != "ok").collect())
+}
+
+/// Every probe the finished schema calls for, in a stable order: integrity, views,
+/// foreign key parents, foreign key checks, then writes to tables with triggers,
+/// defaults, checks or generated columns, and to views with `INSTEAD OF` triggers.
+pub(super) fn probes(conn: &Connection) -> rusqlite::Result<Vec<Probe>> {
+    let mut probes = vec![Probe::Integrity];
+    let objects: Vec<(String, String, String, Option<String>)> = conn
+        .prepare(
+            "SELECT type, name, tbl_name, sql FROM sqlite_schema
+             WHERE type IN ('table', 'view', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let has_triggers = |name: &str| {
+        objects
+            .iter()
+            .any(|(kind, _, on, _)| kind == "trigger" && on.eq_ignore_ascii_case(name))
+    };
+    for (kind, name, _, _) in &objects {
+        if kind == "view" {
+            probes.push(Probe::View(name.clone()));
+        }
+    }
+    let tables: Vec<&(String, String, String, Option<String>)> = objects
+        .iter()
+        .filter(|(kind, _, _, sql)| {
+            kind == "table"
+                && !sql.as_deref().is_some_and(|s| {
+                    s.trim_start()
+                        .to_ascii_uppercase()
+                        .starts_with("CREATE VIRTUAL")
+                })
+        })
+        .collect();
+    for (_, table, _, _) in &tables {
+        let keys: Vec<(String, String)> = conn
+            .prepare_cached("SELECT \"from\", \"table\" FROM pragma_foreign_key_list(?1)")?
+            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (column, parent) in keys {
+            probes.push(Probe::Parent {
+                child: table.clone(),
+                column,
+                parent,
+            });
+        }
+    }
+    for (_, table, _, _) in &tables {
+        probes.push(Probe::KeyCheck(table.clone()));
+    }
+    for (kind, name, _, sql) in &objects {
+        let computes = kind == "table"
+            && sql.as_deref().is_some_and(|s| {
+                let upper = s.to_ascii_uppercase();
+                ["DEFAULT", "CHECK", "GENERATED", " AS"]
+                    .iter()
+                    .any(|k| upper.contains(k))
+            });
+        if !(kind == "table" || kind == "view") || !(has_triggers(name) || computes) {
+            continue;
+        }
+        if kind == "table"
+            && sql.as_deref().is_some_and(|s| {
+                s.trim_start()
+                    .to_ascii_uppercase()
+                    .starts_with("CREATE VIRTUAL")
+            })
+        {
+            continue;
+        }
+        let mut found = writes(conn, name)?;
+        if kind == "view" {
+            // A view takes only the writes it has `INSTEAD OF` triggers for.
+            let verbs: Vec<&str> = objects
+                .iter()
+                .filter(|(k, _, on, _)| k == "trigger" && on.eq_ignore_ascii_case(name))
+                .filter_map(|(_, _, _, sql)| instead_of(sql.as_deref()?))
+                .collect();
+            found.retain(|p| matches!(p, Probe::Write { verb, .. } if verbs.contains(verb)));
+        }
+        probes.extend(found);
+    }
+    Ok(probes)
+}
+
+/// `INSERT`, `UPDATE` or `DELETE` for an `INSTEAD OF …` trigger.
+fn instead_of(trigger_sql: &str) -> Option<&'static str> {
+    let statement = sql::statements(trigger_sql).into_iter().next()?;
+    let (t, text) = (&statement.tokens, statement.text);
+    let at = t
+        .windows(2)
+        .position(|w| w[0].is_keyword(text, "INSTEAD") && w[1].is_keyword(text, "OF"))?;
+    ["INSERT", "UPDATE", "DELETE"]
+        .into_iter()
+        .find(|verb| t.get(at + 2).is_some_and(|k| k.is_keyword(text, verb)))
+}
+
+/// One `INSERT`, `UPDATE` and `DELETE` on `table`, to prepare (never to run).
+fn writes(conn: &Connection, table: &str) -> rusqlite::Result<Vec<Probe>> {
+    // `hidden` is 0 for a plain column, 1 for a hidden one and 2 or 3 for a generated one.
+    let columns: Vec<String> = conn
+        .prepare_cached("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let name = quote(table);
+    let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let set: Vec<String> = list.iter().map(|c| format!("{c} = {c}")).collect();
+    let probe = |verb: &'static str, sql: String| Probe::Write {
+        table: table.to_owned(),
+        verb,
+        sql,
+    };
+    Ok(vec![
+        // Every default is computed, as when a row leaves columns out.
+        probe("INSERT", format!("INSERT INTO {name} DEFAULT VALUES")),
+        probe("UPDATE", format!("UPDATE {name} SET {}", set.join(", "))),
+        probe("DELETE", format!("DELETE FROM {name}")),
+    ])
+}
+
+/// Where a probe's failure comes from: the statement after which it last went from
+/// working or absent to failing, and the one that created the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Blame {
+    /// (migration index, statement index) of the breaking statement.
+    pub broke: Option<(usize, usize)>,
+    /// (migration index, statement index) where the object last came into existence.
+    pub created: Option<(usize, usize)>,
+}
+
+/// Applies the migrations again on a fresh database, statement by statement, and
+/// watches `probe`.
+pub(super) fn blame(
+    migrations: &[SourceMigration],
+    functions: &[(&str, i32)],
+    probe: &Probe,
+) -> rusqlite::Result<Blame> {
+    let conn = super::validate::connection(functions)?;
+    let _off = crate::foreign_keys::Off::new(&conn)?;
+    let mut blame = Blame::default();
+    let mut before = probe.state(&conn);
+    for (index, m) in migrations.iter().enumerate() {
+        let statements = sql::statements(&m.sql);
+        let saved = crate::rules::Settings::save(&conn, &statements)?;
+        if m.transaction {
+            conn.execute_batch("BEGIN")?;
+        }
+        for (at, statement) in statements.iter().enumerate() {
+            // The set passed validation up to here, so statements run as they did then.
+            crate::exec::execute(&conn, statement.text)?;
+            let after = probe.state(&conn);
+            if before == State::Absent && after != State::Absent {
+                blame.created = Some((index, at));
+            }
+            if matches!(after, State::Fails(_)) && !matches!(before, State::Fails(_)) {
+                blame.broke = Some((index, at));
+            }
+            before = after;
+        }
+        if m.transaction {
+            conn.execute_batch("COMMIT")?;
+        }
+        saved.restore(&conn);
+    }
+    Ok(blame)
+}
+
+/// A statement of a migration, as `(migration, statement)` indexes, made concrete.
+pub(super) struct Place<'m> {
+    pub migration: &'m SourceMigration,
+    statements: Vec<Statement<'m>>,
+    at: usize,
+}
+
+impl<'m> Place<'m> {
+    pub fn new(migrations: &'m [SourceMigration], (index, at): (usize, usize)) -> Option<Self> {
+        let migration = migrations.get(index)?;
+        let statements = sql::statements(&migration.sql);
+        (at < statements.len()).then_some(Self {
+            migration,
+            statements,
+            at,
+        })
+    }
+
+    pub fn statement(&self) -> &Statement<'m> {
+        &self.statements[self.at]
+    }
+
+    /// The statements of the migration before this one.
+    pub fn earlier(&self) -> &[Statement<'m>] {
+        &self.statements[..self.at]
+    }
+
+    /// The statements of the migration after this one.
+    pub fn later(&self) -> &[Statement<'m>] {
+        &self.statements[self.at + 1..]
+    }
+
+    /// `path:line`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}:{}",
+            self.migration.display_path,
+            sql::line_column(&self.migration.sql, self.statement().offset).0
+        )
+    }
+
+    /// A diagnostic pointing at the statement.
+    pub fn diagnostic(&self, message: String) -> Diagnostic {
+        Diagnostic::at(
+            &self.migration.display_path,
+            &self.migration.sql,
+            self.statement().offset,
+            message,
+        )
+    }
+}

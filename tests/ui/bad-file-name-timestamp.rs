@@ -1,0 +1,3 @@
+fn main() {
+    let _ = migrate::migrations!("tests/ui/fixtures/bad_file_name_timestamp");
+}

@@ -1,0 +1,3 @@
+fn main() {
+    let _ = migrate::migrations!("tests/ui/fixtures/if_not_exists_differs");
+}
