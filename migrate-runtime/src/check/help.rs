@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 use super::SourceMigration;
-use super::schema::{Blame, Place, Probe};
+use super::schema::{Blame, Place, Probe, State};
 use crate::diagnostic::Diagnostic;
 use crate::exec::sqlite_message;
 use crate::foreign_keys::{Effect, effect, name_at};
@@ -246,6 +246,26 @@ impl Failure<'_> {
         "the statement fails on the schema built by the migrations before it, applied in order to an empty database; fix the statement".into()
     }
 
+    /// `, broken since path:line`: where an earlier migration broke view `name`, when
+    /// it was already broken before this migration.
+    fn broken_since(&self, object: &str, name: &str) -> String {
+        if object != "view" {
+            return String::new();
+        }
+        let probe = Probe::View(name.to_owned());
+        if !matches!(probe.state(self.conn), State::Fails(_)) {
+            return String::new();
+        }
+        let earlier = &self.migrations[..self.index];
+        super::schema::blame(earlier, self.functions, &probe)
+            .ok()
+            .and_then(|b| b.broke)
+            .and_then(|b| Place::new(earlier, b))
+            .map_or_else(String::new, |p| {
+                format!(", broken since {} (fix it there if that migration is not applied anywhere yet)", p.describe())
+            })
+    }
+
     /// SQLite refused a schema change because view or trigger `name` no longer works.
     fn broken_object_help(&self, kind: &Kind, object: &str, name: &str, inner: &str) -> String {
         let drop = if object == "view" {
@@ -254,7 +274,7 @@ impl Failure<'_> {
             format!("`DROP TRIGGER {name};`")
         };
         match kind {
-            Kind::RenameTable { to, .. } => {
+            Kind::RenameTable { from, .. } => {
                 // A create-new-first rebuild: the old table was dropped above, and the
                 // view still reads it when the new one is renamed into its place.
                 let dropped_above = missing_table(inner).and_then(|gone| {
@@ -269,7 +289,8 @@ impl Failure<'_> {
                         "{object} `{name}` reads `{gone}`, which line {line} dropped, and SQLite refuses to rename any table while a view or trigger is broken: {LEGACY}, or {drop} before the rebuild and create `{name}` again after it"
                     ),
                     None => format!(
-                        "SQLite rewrites every view and trigger that uses `{to}`'s old name, and refuses the RENAME because {object} `{name}` no longer works ({inner}); {LEGACY}, or {drop} before this statement and create `{name}` again after it"
+                        "SQLite checks every view and trigger when a table is renamed (to rewrite the ones that use `{from}`), and refuses the RENAME because {object} `{name}` no longer works ({inner}){}; {LEGACY}, or {drop} before this statement and create `{name}` again after it",
+                        self.broken_since(object, name)
                     ),
                 }
             }
@@ -277,7 +298,8 @@ impl Failure<'_> {
                 "{object} `{name}` uses the column this statement drops from `{table}`; {drop} before this statement and create `{name}` again without the column after it"
             ),
             Kind::RenameColumn(table) => format!(
-                "SQLite rewrites every view and trigger that uses the renamed column of `{table}`, and {object} `{name}` no longer works ({inner}); {drop} before this statement and create `{name}` again after it"
+                "SQLite rewrites every view and trigger that uses the renamed column of `{table}`, and {object} `{name}` no longer works ({inner}){}; {drop} before this statement and create `{name}` again after it",
+                self.broken_since(object, name)
             ),
             _ => format!(
                 "{object} `{name}` no longer works ({inner}); {drop} before this statement and create `{name}` again after it"
