@@ -142,11 +142,19 @@ fn integrity(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     Ok(problems.into_iter().filter(|p| p != "ok").collect())
 }
 
-/// Every probe the finished schema calls for, in a stable order: integrity, views,
-/// foreign key parents, foreign key checks, then writes to tables with triggers,
-/// defaults, checks or generated columns, and to views with `INSTEAD OF` triggers.
-pub(super) fn probes(conn: &Connection) -> rusqlite::Result<Vec<Probe>> {
-    let mut probes = vec![Probe::Integrity];
+/// The first whole-set check that fails on the finished schema, and SQLite's message:
+/// integrity, views, foreign key parents, foreign key checks, then the writes that
+/// fire triggers or compute default expressions. Each check runs once over the
+/// schema; only a failure is narrowed down to one object.
+pub(super) fn first_failure(conn: &Connection) -> rusqlite::Result<Option<(Probe, String)>> {
+    let fails = |probe: Probe| match probe.state(conn) {
+        State::Fails(message) => Some((probe, message)),
+        _ => None,
+    };
+    let problems = integrity(conn)?;
+    if !problems.is_empty() {
+        return Ok(Some((Probe::Integrity, problems.join("; "))));
+    }
     let objects: Vec<(String, String, String, Option<String>)> = conn
         .prepare(
             "SELECT type, name, tbl_name, sql FROM sqlite_schema
@@ -154,114 +162,123 @@ pub(super) fn probes(conn: &Connection) -> rusqlite::Result<Vec<Probe>> {
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let has_triggers = |name: &str| {
-        objects
-            .iter()
-            .any(|(kind, _, on, _)| kind == "trigger" && on.eq_ignore_ascii_case(name))
-    };
     for (kind, name, _, _) in &objects {
-        if kind == "view" {
-            probes.push(Probe::View(name.clone()));
+        if kind == "view"
+            && let Err(e) = conn.prepare(&format!("SELECT * FROM {} LIMIT 0", quote(name)))
+        {
+            return Ok(Some((Probe::View(name.clone()), sqlite_message(&e).0)));
         }
     }
-    let tables: Vec<&(String, String, String, Option<String>)> = objects
-        .iter()
-        .filter(|(kind, _, _, sql)| {
-            kind == "table"
-                && !sql.as_deref().is_some_and(|s| {
-                    s.trim_start()
-                        .to_ascii_uppercase()
-                        .starts_with("CREATE VIRTUAL")
-                })
-        })
-        .collect();
-    for (_, table, _, _) in &tables {
-        let keys: Vec<(String, String)> = conn
-            .prepare_cached("SELECT \"from\", \"table\" FROM pragma_foreign_key_list(?1)")?
-            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (column, parent) in keys {
-            probes.push(Probe::Parent {
-                child: table.clone(),
+    let dangling: Option<(String, String, String)> = conn
+        .prepare(
+            "SELECT m.name, f.\"from\", f.\"table\" FROM sqlite_schema AS m
+             JOIN pragma_foreign_key_list(m.name) AS f
+             WHERE m.type = 'table' AND NOT EXISTS
+                 (SELECT 1 FROM sqlite_schema AS p WHERE p.type = 'table' AND p.name = f.\"table\" COLLATE NOCASE)
+             ORDER BY m.rowid",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .next()
+        .transpose()?;
+    if let Some((child, column, parent)) = dangling {
+        let message = format!("no such table: {parent}");
+        return Ok(Some((
+            Probe::Parent {
+                child,
                 column,
                 parent,
-            });
+            },
+            message,
+        )));
+    }
+    if crate::foreign_keys::check(conn, None).is_err() {
+        let found = objects
+            .iter()
+            .filter(|(kind, ..)| kind == "table")
+            .find_map(|(_, name, _, _)| fails(Probe::KeyCheck(name.clone())));
+        if found.is_some() {
+            return Ok(found);
         }
     }
-    for (_, table, _, _) in &tables {
-        probes.push(Probe::KeyCheck(table.clone()));
-    }
-    for (kind, name, _, sql) in &objects {
-        let computes = kind == "table"
-            && sql.as_deref().is_some_and(|s| {
-                let upper = s.to_ascii_uppercase();
-                ["DEFAULT", "CHECK", "GENERATED", " AS"]
-                    .iter()
-                    .any(|k| upper.contains(k))
-            });
-        if !(kind == "table" || kind == "view") || !(has_triggers(name) || computes) {
-            continue;
-        }
-        if kind == "table"
-            && sql.as_deref().is_some_and(|s| {
-                s.trim_start()
-                    .to_ascii_uppercase()
-                    .starts_with("CREATE VIRTUAL")
-            })
+    // The writes that compile what SQLite checks only then: the triggers they fire,
+    // and the default expressions of an INSERT.
+    let mut writes: Vec<(String, &'static str)> = Vec::new();
+    for (kind, name, on, sql) in &objects {
+        let sql = sql.as_deref().unwrap_or_default();
+        let wanted = match kind.as_str() {
+            "trigger" => trigger_event(sql).map(|verb| (on.clone(), verb)),
+            "table" if has_default_expression(sql) => Some((name.clone(), "INSERT")),
+            _ => None,
+        };
+        if let Some(w) = wanted
+            && !writes.contains(&w)
         {
-            continue;
+            writes.push(w);
         }
-        let mut found = writes(conn, name)?;
-        if kind == "view" {
-            // A view takes only the writes it has `INSTEAD OF` triggers for.
-            let verbs: Vec<&str> = objects
-                .iter()
-                .filter(|(k, _, on, _)| k == "trigger" && on.eq_ignore_ascii_case(name))
-                .filter_map(|(_, _, _, sql)| instead_of(sql.as_deref()?))
-                .collect();
-            found.retain(|p| matches!(p, Probe::Write { verb, .. } if verbs.contains(verb)));
-        }
-        probes.extend(found);
     }
-    Ok(probes)
+    for (table, verb) in writes {
+        if let Some(probe) = write(conn, &table, verb)?
+            && let Some(found) = fails(probe)
+        {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
 }
 
-/// `INSERT`, `UPDATE` or `DELETE` for an `INSTEAD OF …` trigger.
-fn instead_of(trigger_sql: &str) -> Option<&'static str> {
+/// The event of a trigger: `INSERT`, `UPDATE` or `DELETE`, the first of them in its
+/// header, which comes before its body.
+fn trigger_event(trigger_sql: &str) -> Option<&'static str> {
     let statement = sql::statements(trigger_sql).into_iter().next()?;
     let (t, text) = (&statement.tokens, statement.text);
-    let at = t
-        .windows(2)
-        .position(|w| w[0].is_keyword(text, "INSTEAD") && w[1].is_keyword(text, "OF"))?;
-    ["INSERT", "UPDATE", "DELETE"]
-        .into_iter()
-        .find(|verb| t.get(at + 2).is_some_and(|k| k.is_keyword(text, verb)))
+    t.iter().find_map(|tok| {
+        ["INSERT", "UPDATE", "DELETE"]
+            .into_iter()
+            .find(|verb| tok.is_keyword(text, verb))
+    })
 }
 
-/// One `INSERT`, `UPDATE` and `DELETE` on `table`, to prepare (never to run).
-fn writes(conn: &Connection, table: &str) -> rusqlite::Result<Vec<Probe>> {
-    // `hidden` is 0 for a plain column, 1 for a hidden one and 2 or 3 for a generated one.
-    let columns: Vec<String> = conn
-        .prepare_cached("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0")?
-        .query_map([table], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    if columns.is_empty() {
-        return Ok(Vec::new());
-    }
+/// Whether a `CREATE TABLE` has a `DEFAULT (expression)`, which SQLite compiles only
+/// when a row is inserted.
+fn has_default_expression(table_sql: &str) -> bool {
+    let Some(statement) = sql::statements(table_sql).into_iter().next() else {
+        return false;
+    };
+    let (t, text) = (&statement.tokens, statement.text);
+    t.windows(2)
+        .any(|w| w[0].is_keyword(text, "DEFAULT") && w[1].text(text) == "(")
+}
+
+/// The `verb` write on `table` to prepare (never to run); `None` for a table without
+/// plain columns.
+fn write(conn: &Connection, table: &str, verb: &'static str) -> rusqlite::Result<Option<Probe>> {
     let name = quote(table);
-    let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-    let set: Vec<String> = list.iter().map(|c| format!("{c} = {c}")).collect();
-    let probe = |verb: &'static str, sql: String| Probe::Write {
+    let sql = match verb {
+        // Every default is computed, as when a row leaves columns out.
+        "INSERT" => format!("INSERT INTO {name} DEFAULT VALUES"),
+        "UPDATE" => {
+            // `hidden` is 0 for a plain column, 1 for a hidden one, 2 or 3 for a
+            // generated one.
+            let columns: Vec<String> = conn
+                .prepare_cached("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0")?
+                .query_map([table], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if columns.is_empty() {
+                return Ok(None);
+            }
+            let set: Vec<String> = columns
+                .iter()
+                .map(|c| format!("{} = {}", quote(c), quote(c)))
+                .collect();
+            format!("UPDATE {name} SET {}", set.join(", "))
+        }
+        _ => format!("DELETE FROM {name}"),
+    };
+    Ok(Some(Probe::Write {
         table: table.to_owned(),
         verb,
         sql,
-    };
-    Ok(vec![
-        // Every default is computed, as when a row leaves columns out.
-        probe("INSERT", format!("INSERT INTO {name} DEFAULT VALUES")),
-        probe("UPDATE", format!("UPDATE {name} SET {}", set.join(", "))),
-        probe("DELETE", format!("DELETE FROM {name}")),
-    ])
+    }))
 }
 
 /// Where a probe's failure comes from: the statement after which it last went from

@@ -254,13 +254,11 @@ fn whole_set_checks(
             format!("cannot check the schema the migrations build: {e}"),
         )
     };
-    for probe in schema::probes(conn).map_err(internal)? {
-        if let schema::State::Fails(message) = probe.state(conn) {
-            let blame = schema::blame(migrations, functions, &probe).map_err(internal)?;
-            return Err(help::whole_set(
-                conn, migrations, functions, &probe, &message, blame,
-            ));
-        }
+    if let Some((probe, message)) = schema::first_failure(conn).map_err(internal)? {
+        let blame = schema::blame(migrations, functions, &probe).map_err(internal)?;
+        return Err(help::whole_set(
+            conn, migrations, functions, &probe, &message, blame,
+        ));
     }
     Ok(())
 }

@@ -76,6 +76,43 @@ impl Scope {
         Ok(())
     }
 
+    /// Reads again, as SQLite stored them, the triggers whose bodies write any of
+    /// `tables`: after a rename only the database knows whether their bodies were
+    /// rewritten (`legacy_alter_table` and the SQLite version decide).
+    fn reload_writers_of(&mut self, conn: &Connection, tables: &[String]) -> rusqlite::Result<()> {
+        let names: Vec<String> = self
+            .triggers
+            .iter()
+            .filter(|(_, t)| {
+                t.body
+                    .iter()
+                    .any(|e| matches!(e, Effect::Writes(w) if tables.contains(w)))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut stmt = conn.prepare_cached(
+            "SELECT lower(tbl_name), sql FROM sqlite_schema WHERE type = 'trigger' AND lower(name) = ?1
+             UNION ALL
+             SELECT lower(tbl_name), sql FROM sqlite_temp_schema WHERE type = 'trigger' AND lower(name) = ?1",
+        )?;
+        for name in names {
+            let found: Option<(String, String)> = stmt
+                .query_map([&name], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .next()
+                .transpose()?;
+            match found {
+                Some((table, sql)) => {
+                    let body = crate::sql::statements(&sql)
+                        .first()
+                        .map_or_else(|| vec![Effect::Unknown], trigger_body_effects);
+                    self.add_trigger(name, Trigger { table, body });
+                }
+                None => self.remove_trigger(&name),
+            }
+        }
+        Ok(())
+    }
+
     fn add_trigger(&mut self, name: String, trigger: Trigger) {
         self.remove_trigger(&name);
         self.by_table
@@ -204,7 +241,8 @@ impl Scope {
         let mut touched: HashSet<String> = HashSet::new();
         let mut changed: HashSet<String> = HashSet::new();
         let mut dropped: HashSet<String> = HashSet::new();
-        let mut renamed = false;
+        // Old names of the tables renamed, whose writers SQLite may have rewritten.
+        let mut renamed: Vec<String> = Vec::new();
         for (statement, e) in statements.iter().zip(&effects) {
             match e {
                 Effect::None | Effect::Unknown => {}
@@ -235,7 +273,7 @@ impl Scope {
                         touched.insert(u.clone());
                         changed.insert(u.clone());
                         self.rename_in_triggers(t, u);
-                        renamed = true;
+                        renamed.push(t.clone());
                     }
                 }
                 Effect::Drops(t) => {
@@ -257,8 +295,8 @@ impl Scope {
                 Effect::DropsTrigger(name) => self.remove_trigger(name),
             }
         }
-        if renamed {
-            self.load_triggers(conn)?;
+        if !renamed.is_empty() {
+            self.reload_writers_of(conn, &renamed)?;
         }
         for table in &changed {
             if dropped.contains(table) {
