@@ -422,6 +422,26 @@ mod tests {
             let d = crate::check::validate(&crate::check::sources(files), &[]).expect_err(name);
             assert!(d.message.contains(expected), "{name}: {d}");
         }
+        // Not footguns: SQLite itself refuses an unknown function in a CHECK or a
+        // generated column when the table is created, and the build says which line
+        // to add.
+        for create in [
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT CHECK (is_slug(s)))",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, u TEXT AS (slugify(s)))",
+        ] {
+            assert!(
+                Connection::open_in_memory()
+                    .unwrap()
+                    .execute_batch(create)
+                    .is_err()
+            );
+            let d =
+                crate::check::validate(&crate::check::sources(&[create]), &[]).expect_err(create);
+            assert!(
+                d.help.as_deref().is_some_and(|h| h.contains("functions(")),
+                "{d}"
+            );
+        }
         // What is the same again is fine.
         let same = [
             "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)",
