@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use migrate_runtime::check::layout::Layout;
 use migrate_runtime::check::{self, SourceMigration};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -13,12 +14,16 @@ use syn::{Ident, LitInt, LitStr, Token};
 const DEFAULT_DIR: &str = "migrations";
 
 /// Expands `migrations!("path")`, `migrations!()` for `"migrations"`, and
-/// `migrations!("path", functions(name/arity, …))`.
+/// `migrations!("path", layout = "…", functions(name/arity, …), collations(name, …),
+/// modules(name, …))`, the options in any order.
 pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
     let input: Input = if input.is_empty() {
         Input {
             dir: LitStr::new(DEFAULT_DIR, proc_macro2::Span::call_site()),
+            layout: None,
             functions: Vec::new(),
+            collations: Vec::new(),
+            modules: Vec::new(),
         }
     } else {
         syn::parse2(input)?
@@ -27,13 +32,19 @@ pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
 }
 
 const EXPECTED_PATH: &str = "expected the migrations folder as a string literal, relative to Cargo.toml: `migrations!(\"migrations\")`";
-const EXPECTED_FUNCTIONS: &str = "expected `functions(name/arity, …)` after the folder, declaring the SQL functions the application registers: `migrations!(\"migrations\", functions(user_setting/2))`";
+const EXPECTED_OPTION: &str = "expected an option after the folder: `layout = \"sqlx\"`, `functions(name/arity, …)`, `collations(name, …)` or `modules(name, …)`, for example `migrations!(\"migrations\", functions(user_setting/2))`";
 
 /// The macro's input.
 struct Input {
     dir: LitStr,
-    /// Declared application functions: name, number of arguments, and where.
+    /// The folder's layout, when declared.
+    layout: Option<Layout>,
+    /// Declared application functions: name and number of arguments.
     functions: Vec<(String, i32)>,
+    /// Declared application collations.
+    collations: Vec<String>,
+    /// Declared extension modules (virtual tables the build cannot load).
+    modules: Vec<String>,
 }
 
 impl Parse for Input {
@@ -41,24 +52,78 @@ impl Parse for Input {
         let dir: LitStr = input
             .parse()
             .map_err(|e| syn::Error::new(e.span(), EXPECTED_PATH))?;
-        let mut functions = Vec::new();
-        if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+        let mut this = Self {
+            dir,
+            layout: None,
+            functions: Vec::new(),
+            collations: Vec::new(),
+            modules: Vec::new(),
+        };
+        let mut seen: Vec<String> = Vec::new();
+        while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
             let keyword: Ident = input
                 .parse()
-                .map_err(|e| syn::Error::new(e.span(), EXPECTED_FUNCTIONS))?;
-            if keyword != "functions" {
-                return Err(syn::Error::new(keyword.span(), EXPECTED_FUNCTIONS));
+                .map_err(|e| syn::Error::new(e.span(), EXPECTED_OPTION))?;
+            let name = keyword.to_string();
+            if seen.contains(&name) {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    format!("`{name}` is given twice; list everything in one `{name}`"),
+                ));
             }
-            let content;
-            syn::parenthesized!(content in input);
-            let declared = Punctuated::<Declared, Token![,]>::parse_terminated(&content)?;
-            functions = declared.into_iter().map(|d| (d.name, d.arity)).collect();
-            input.parse::<Option<Token![,]>>()?;
+            match name.as_str() {
+                "layout" => {
+                    input
+                        .parse::<Token![=]>()
+                        .map_err(|e| syn::Error::new(e.span(), "expected `layout = \"name\"`"))?;
+                    let value: LitStr = input.parse().map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            "expected the layout as a string: `layout = \"sqlx\"`",
+                        )
+                    })?;
+                    let layout = Layout::parse(&value.value()).ok_or_else(|| {
+                        let all: Vec<String> =
+                            Layout::ALL.iter().map(|l| format!("`{l}`")).collect();
+                        syn::Error::new(
+                            value.span(),
+                            format!(
+                                "unknown layout `{}`; the layouts are {}",
+                                value.value(),
+                                all.join(", ")
+                            ),
+                        )
+                    })?;
+                    this.layout = Some(layout);
+                }
+                "functions" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let declared = Punctuated::<Declared, Token![,]>::parse_terminated(&content)?;
+                    this.functions = declared.into_iter().map(|d| (d.name, d.arity)).collect();
+                }
+                "collations" | "modules" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)
+                        .map_err(|e| {
+                            syn::Error::new(e.span(), format!("expected names: `{name}(a, b)`"))
+                        })?;
+                    let names = names.into_iter().map(|n| n.to_string()).collect();
+                    if name == "collations" {
+                        this.collations = names;
+                    } else {
+                        this.modules = names;
+                    }
+                }
+                _ => return Err(syn::Error::new(keyword.span(), EXPECTED_OPTION)),
+            }
+            seen.push(name);
         }
         if !input.is_empty() {
-            return Err(input.error(EXPECTED_FUNCTIONS));
+            return Err(input.error(EXPECTED_OPTION));
         }
-        Ok(Self { dir, functions })
+        Ok(this)
     }
 }
 
@@ -121,8 +186,16 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
         .iter()
         .map(|(n, a)| (n.as_str(), *a))
         .collect();
-    match check::check_dir_with(&dir, &relative, &functions) {
-        Ok(migrations) => Ok(emit(&migrations, &functions)),
+    let collations: Vec<&str> = input.collations.iter().map(String::as_str).collect();
+    let modules: Vec<&str> = input.modules.iter().map(String::as_str).collect();
+    let options = check::Options {
+        layout: input.layout,
+        functions: &functions,
+        collations: &collations,
+        modules: &modules,
+    };
+    match check::check_dir_opts(&dir, &relative, &options) {
+        Ok(migrations) => Ok(emit(&migrations, &options)),
         Err(diagnostics) => Err(diagnostics
             .iter()
             .map(|d| syn::Error::new(lit.span(), d))
@@ -135,21 +208,25 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
 }
 
 /// The `Migrations` expression, with an `include_bytes!` per file so that editing one rebuilds.
-fn emit(migrations: &[SourceMigration], functions: &[(&str, i32)]) -> TokenStream {
+fn emit(migrations: &[SourceMigration], options: &check::Options<'_>) -> TokenStream {
     let count = migrations.len();
     let entries = migrations.iter().map(|m| {
         let (version, name, file_name, sql) = (m.version, &m.name, &m.file_name, &m.sql);
         let (checksum, chain) = (m.checksum, m.chain);
         let mode = (!m.transaction).then(|| quote!(.without_transaction()));
+        let source_id = &m.source_id;
+        let source_id = (!source_id.is_empty()).then(|| quote!(.with_source_id(#source_id)));
         quote! {
             ::migrate::__private::Migration::new(
                 #version, #name, #file_name, #sql, [#(#checksum),*], [#(#chain),*]
-            ) #mode
+            ) #mode #source_id
         }
     });
-    let functions = functions
+    let functions = options
+        .functions
         .iter()
         .map(|(name, arity)| quote!(::migrate::__private::Function { name: #name, arity: #arity }));
+    let collations = options.collations;
     let sqlite = rusqlite::version();
     let rebuild = migrations.iter().map(|m| {
         let path = m.path.to_string_lossy();
@@ -161,6 +238,7 @@ fn emit(migrations: &[SourceMigration], functions: &[(&str, i32)]) -> TokenStrea
             static MIGRATIONS: [::migrate::__private::Migration; #count] = [#(#entries),*];
             ::migrate::Migrations::from_static(&MIGRATIONS)
                 .with_functions(&[#(#functions),*])
+                .with_collations(&[#(#collations),*])
                 .with_validated_with(#sqlite)
         }
     }
@@ -203,10 +281,10 @@ mod tests {
         std::fs::write(dir.path().join("1_a.sql"), "CREATE TABLE a (x)")?;
         std::fs::write(dir.path().join("2_b.sql"), "CREATE TABLE b (x)")?;
         let ms = check::check_dir(dir.path(), "m").map_err(|ds| format!("{ds:?}"))?;
-        let out = emit(&ms, &[]).to_string();
+        let out = emit(&ms, &check::Options::default()).to_string();
         assert_eq!(out.matches("include_bytes").count(), 2);
         assert_eq!(out.matches("Migration :: new").count(), 2);
-        assert_eq!(out, emit(&ms, &[]).to_string());
+        assert_eq!(out, emit(&ms, &check::Options::default()).to_string());
         Ok(())
     }
 }

@@ -21,6 +21,7 @@ pub struct Migration {
     checksum: [u8; 32],
     chain: [u8; 32],
     transaction: bool,
+    source_id: &'static str,
 }
 
 impl Migration {
@@ -42,7 +43,24 @@ impl Migration {
             checksum,
             chain,
             transaction: true,
+            source_id: "",
         }
+    }
+
+    /// The same migration, with the identifier the tool that wrote its folder gives
+    /// it (a Prisma folder name, a drizzle journal `when`, a diesel version as
+    /// written…), used to import that tool's history. The macro calls this for
+    /// folders in another tool's layout.
+    #[must_use]
+    pub const fn with_source_id(mut self, source_id: &'static str) -> Self {
+        self.source_id = source_id;
+        self
+    }
+
+    /// The identifier the folder's tool gives this migration; empty for the native
+    /// layout, where the version is the identifier.
+    pub const fn source_id(&self) -> &'static str {
+        self.source_id
     }
 
     /// The same migration, run without a transaction: its first line is
@@ -113,6 +131,7 @@ impl fmt::Display for Migration {
 pub struct Migrations {
     migrations: &'static [Migration],
     functions: &'static [Function],
+    collations: &'static [&'static str],
     validated_with: Option<&'static str>,
 }
 
@@ -142,6 +161,7 @@ impl Migrations {
         Self {
             migrations,
             functions: &[],
+            collations: &[],
             validated_with: None,
         }
     }
@@ -151,6 +171,19 @@ impl Migrations {
     pub const fn with_functions(mut self, functions: &'static [Function]) -> Self {
         self.functions = functions;
         self
+    }
+
+    /// The same set, declaring the application-defined collations its migrations use
+    /// (`migrations!("migrations", collations(unicase))`).
+    #[must_use]
+    pub const fn with_collations(mut self, collations: &'static [&'static str]) -> Self {
+        self.collations = collations;
+        self
+    }
+
+    /// The application-defined collations declared with `collations(…)`.
+    pub const fn collations(&self) -> &'static [&'static str] {
+        self.collations
     }
 
     /// The same set, recording the version of the SQLite that validated it. The macro calls this.
@@ -190,7 +223,8 @@ impl Migrations {
                     leak(s.sql),
                     s.checksum,
                     s.chain,
-                );
+                )
+                .with_source_id(leak(s.source_id));
                 if s.transaction {
                     m
                 } else {

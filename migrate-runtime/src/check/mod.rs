@@ -7,6 +7,7 @@
 
 mod footguns;
 mod help;
+pub mod layout;
 mod schema;
 mod source;
 mod validate;
@@ -39,8 +40,13 @@ pub struct SourceMigration {
     pub checksum: [u8; 32],
     /// [`chain`](crate::checksum::chain) over the set up to and including this migration.
     pub chain: [u8; 32],
-    /// `false` when the first line is [`-- migrate:no-transaction`](crate::rules::NO_TRANSACTION).
+    /// `false` when the first line is [`-- migrate:no-transaction`](crate::rules::NO_TRANSACTION)
+    /// (or the layout's own way of saying it).
     pub transaction: bool,
+    /// The identifier the folder's tool gives the migration, for importing that
+    /// tool's history (see [`Migration::source_id`](crate::Migration::source_id));
+    /// empty in the native layout.
+    pub source_id: String,
 }
 
 /// Reads and checks every migration in `dir`, then applies them in order to an
@@ -69,12 +75,46 @@ pub fn check_dir_with(
     display_dir: &str,
     functions: &[(&str, i32)],
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
+    check_dir_opts(
+        dir,
+        display_dir,
+        &Options {
+            functions,
+            ..Options::default()
+        },
+    )
+}
+
+/// What the `migrations!` macro declares besides the folder.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// The folder's layout; `None` detects it.
+    pub layout: Option<layout::Layout>,
+    /// Application-defined SQL functions: name and number of arguments (-1: any).
+    pub functions: &'a [(&'a str, i32)],
+    /// Application-defined collations.
+    pub collations: &'a [&'a str],
+    /// Virtual table modules the application loads as extensions, which the build
+    /// cannot load: the statements that need them are skipped at build time.
+    pub modules: &'a [&'a str],
+}
+
+/// [`check_dir`] with every option of the macro.
+///
+/// # Errors
+///
+/// As [`check_dir`].
+pub fn check_dir_opts(
+    dir: &Path,
+    display_dir: &str,
+    options: &Options<'_>,
+) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let display_dir = match display_dir.trim_end_matches('/') {
         "" => ".",
         trimmed => trimmed,
     };
-    let migrations = read_dir(dir, display_dir)?;
-    validate(&migrations, functions).map_err(|d| vec![d])?;
+    let migrations = layout::read(dir, display_dir, options.layout)?;
+    validate(&migrations, options.functions).map_err(|d| vec![d])?;
     Ok(migrations)
 }
 
@@ -100,6 +140,7 @@ pub(crate) fn sources<S: AsRef<str>>(texts: &[S]) -> Vec<SourceMigration> {
                 checksum,
                 chain,
                 transaction: true,
+                source_id: String::new(),
             }
         })
         .collect()

@@ -114,6 +114,7 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
                         path,
                         display_path,
                         sql,
+                        source_id: String::new(),
                     });
                 }
                 diagnostics.extend(found);
