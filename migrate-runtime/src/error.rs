@@ -122,6 +122,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A collation declared with `collations(…)` is not registered on the connection.
+    #[error(
+        "the migrations use the collation `{name}`, which is not registered on this connection; \
+         nothing was changed: register it (`Connection::create_collation`) before running the migrations"
+    )]
+    MissingCollation {
+        /// The collation's name.
+        name: String,
+    },
+
     /// The lock file that serialises `-- migrate:no-transaction` migrations between
     /// processes could not be opened or locked.
     #[error(

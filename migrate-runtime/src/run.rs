@@ -435,6 +435,21 @@ impl Runner<'_> {
                 });
             }
         }
+        let declared = self.migrations.collations();
+        if !declared.is_empty() {
+            let registered: Vec<String> = conn
+                .prepare("SELECT name FROM pragma_collation_list")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if let Some(missing) = declared
+                .iter()
+                .find(|c| !registered.iter().any(|r| r.eq_ignore_ascii_case(c)))
+            {
+                return Err(Error::MissingCollation {
+                    name: (*missing).to_owned(),
+                });
+            }
+        }
         Ok(())
     }
 
