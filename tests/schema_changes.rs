@@ -20,6 +20,9 @@ static FUNCTIONS: Migrations =
     migrate::migrations!("tests/sets/functions", functions(user_setting / 2));
 static SETTINGS: Migrations = migrate::migrations!("tests/sets/settings");
 static TRIGGER_REBUILD: Migrations = migrate::migrations!("tests/sets/trigger_rebuild");
+static GENERATOR_PRAGMAS: Migrations = migrate::migrations!("tests/sets/generator_pragmas");
+static GENERATOR_PRAGMAS_NOTX: Migrations =
+    migrate::migrations!("tests/sets/generator_pragmas_notx");
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -97,6 +100,36 @@ fn a_rebuild_of_a_parent_table_keeps_every_cascading_child_row() -> TestResult {
     // And the cascade still works afterwards.
     conn.execute("DELETE FROM authors WHERE id = 1", [])?;
     assert_eq!(count(&conn, "SELECT count(*) FROM books")?, 4);
+    Ok(())
+}
+
+/// `PRAGMA foreign_keys=OFF` … `ON` around a rebuild, as drizzle-kit and Prisma
+/// generate it, builds unchanged and applies like the runner's own procedure: no
+/// child row is lost, enforcement is on afterwards. In a no-transaction migration the
+/// pragmas take effect, and the setting is still put back.
+#[test]
+fn generated_foreign_keys_pragmas_around_a_rebuild_build_and_keep_every_child_row() -> TestResult {
+    for set in [&GENERATOR_PRAGMAS, &GENERATOR_PRAGMAS_NOTX] {
+        let (_dir, _path, mut conn) = library()?;
+        let report = set.run(&mut conn)?;
+        assert_eq!(report.applied.len(), 1);
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM books")?,
+            6,
+            "every book survives"
+        );
+        assert_eq!(pragma(&conn, "foreign_keys")?, 1, "enforcement is back on");
+        assert!(
+            conn.execute("INSERT INTO authors VALUES (9, '')", [])
+                .is_err()
+        );
+        conn.execute("DELETE FROM authors WHERE id = 1", [])?;
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM books")?,
+            4,
+            "the cascade works"
+        );
+    }
     Ok(())
 }
 

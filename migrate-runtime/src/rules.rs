@@ -92,10 +92,6 @@ pub fn pragma(statement: &Statement<'_>) -> Option<Pragma> {
 /// each shown on a real database in this module's tests.
 pub const REJECTED_PRAGMAS: &[(&str, &str)] = &[
     (
-        "foreign_keys",
-        "SQLite ignores `PRAGMA foreign_keys` inside a transaction; the runner already turns enforcement off around every migration and runs `PRAGMA foreign_key_check` before COMMIT, so remove this line",
-    ),
-    (
         "journal_mode",
         "SQLite cannot change into or out of WAL inside a transaction, and the journal mode belongs to the application's connection setup; set it there, or in a migration whose first line is `-- migrate:no-transaction`",
     ),
@@ -158,13 +154,28 @@ pub fn outside_transaction_only(statement: &Statement<'_>) -> Option<(String, &'
     }
 }
 
+/// `PRAGMA foreign_keys = OFF` … `ON`, which drizzle-kit, Prisma and hand-written
+/// rebuilds put around a table rebuild, is accepted: it asks for what the runner
+/// already does around every migration (enforcement off outside the transaction,
+/// `PRAGMA foreign_key_check` before COMMIT). Inside the migration's transaction
+/// SQLite ignores it; in a `-- migrate:no-transaction` migration it takes effect for
+/// the rest of that migration, and the runner puts the setting back after it.
+pub const FOREIGN_KEYS: &str = "foreign_keys";
+
 /// The [`RESTORED_PRAGMAS`] that a migration's statements set, each once, in order
-/// of appearance.
+/// of appearance, and [`FOREIGN_KEYS`] when it sets it.
 pub fn restored_settings(statements: &[Statement<'_>]) -> Vec<&'static str> {
     let mut found: Vec<&'static str> = Vec::new();
     for statement in statements {
-        if let Some(p) = pragma(statement).filter(|p| p.sets)
-            && let Some(&name) = RESTORED_PRAGMAS.iter().find(|&&n| n == p.name)
+        let Some(p) = pragma(statement).filter(|p| p.sets) else {
+            continue;
+        };
+        let name = if p.name == FOREIGN_KEYS {
+            Some(FOREIGN_KEYS)
+        } else {
+            RESTORED_PRAGMAS.iter().copied().find(|&n| n == p.name)
+        };
+        if let Some(name) = name
             && !found.contains(&name)
         {
             found.push(name);
@@ -270,7 +281,6 @@ mod tests {
             ("vacuum main", "`VACUUM`"),
             ("ATTACH 'x.db' AS x", "`ATTACH`"),
             ("DETACH x", "`DETACH`"),
-            ("PRAGMA foreign_keys = OFF", "`PRAGMA foreign_keys`"),
             ("PRAGMA journal_mode = WAL", "`PRAGMA journal_mode`"),
             ("PRAGMA main.page_size = 8192", "`PRAGMA page_size`"),
         ] {
@@ -278,6 +288,8 @@ mod tests {
         }
         for sql in [
             "PRAGMA foreign_keys",
+            "PRAGMA foreign_keys = OFF",
+            "PRAGMA foreign_keys=ON",
             "PRAGMA journal_mode",
             "PRAGMA foreign_key_check",
             "PRAGMA user_version",

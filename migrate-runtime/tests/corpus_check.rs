@@ -60,12 +60,18 @@ fn is_foreign_keys_pragma(line: &[u8]) -> bool {
         .starts_with("PRAGMA FOREIGN_KEYS")
 }
 
-/// Every `PRAGMA foreign_keys` line of the corpus is refused, at its line.
+/// The sets whose files hold `PRAGMA foreign_keys` lines (drizzle-kit output,
+/// hand-written rebuilds) validate with those lines left in: the runner already does
+/// what they ask for.
 #[test]
-fn every_foreign_keys_pragma_of_the_corpus_is_reported() {
-    for set in ["karakeep", "plume", "screenpipe"] {
+fn corpus_sets_validate_with_their_foreign_keys_pragmas() {
+    for (set, functions) in [
+        ("karakeep", &[][..]),
+        ("plume", &[][..]),
+        ("screenpipe", &[("vec_length", 1)][..]),
+    ] {
         let original = converted_keeping_pragmas(set);
-        let expected: usize = std::fs::read_dir(original.path())
+        let pragmas: usize = std::fs::read_dir(original.path())
             .unwrap()
             .map(|e| {
                 let text = std::fs::read(e.unwrap().path()).unwrap();
@@ -74,15 +80,10 @@ fn every_foreign_keys_pragma_of_the_corpus_is_reported() {
                     .count()
             })
             .sum();
-        assert!(expected > 0, "{set}");
-        let reported = check_dir(original.path(), set)
-            .unwrap_err()
-            .iter()
-            .filter(|d| {
-                d.message == "`PRAGMA foreign_keys` cannot run inside the migration's transaction"
-            })
-            .count();
-        assert_eq!(reported, expected, "{set}");
+        assert!(pragmas > 0, "{set} has no pragma left to test");
+        if let Err(ds) = check_dir_with(original.path(), set, functions) {
+            panic!("{set}: {}", all_shown(&ds));
+        }
     }
 }
 
