@@ -20,6 +20,9 @@ static FUNCTIONS: Migrations =
     migrate::migrations!("tests/sets/functions", functions(user_setting / 2));
 static SETTINGS: Migrations = migrate::migrations!("tests/sets/settings");
 static TRIGGER_REBUILD: Migrations = migrate::migrations!("tests/sets/trigger_rebuild");
+static COLLATIONS: Migrations =
+    migrate::migrations!("tests/sets/collations", collations(unicase));
+static MODULES: Migrations = migrate::migrations!("tests/sets/modules", modules(csv));
 static GENERATOR_PRAGMAS: Migrations = migrate::migrations!("tests/sets/generator_pragmas");
 static GENERATOR_PRAGMAS_NOTX: Migrations =
     migrate::migrations!("tests/sets/generator_pragmas_notx");
@@ -100,6 +103,60 @@ fn a_rebuild_of_a_parent_table_keeps_every_cascading_child_row() -> TestResult {
     // And the cascade still works afterwards.
     conn.execute("DELETE FROM authors WHERE id = 1", [])?;
     assert_eq!(count(&conn, "SELECT count(*) FROM books")?, 4);
+    Ok(())
+}
+
+/// A collation the application registers: declared, the set builds with a stand-in;
+/// `run` refuses a connection without it, changing nothing, and applies with it.
+#[test]
+fn a_declared_collation_builds_and_run_refuses_a_connection_without_it() -> TestResult {
+    assert_eq!(COLLATIONS.collations(), ["unicase"]);
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.db");
+    let conn = Connection::open(&path)?;
+    conn.execute_batch("CREATE TABLE keep (x)")?;
+    drop(conn);
+    let before = std::fs::read(&path)?;
+    let mut conn = Connection::open(&path)?;
+    match COLLATIONS.run(&mut conn) {
+        Err(Error::MissingCollation { name }) => assert_eq!(name, "unicase"),
+        other => panic!("expected MissingCollation, got {other:?}"),
+    }
+    drop(conn);
+    assert_eq!(std::fs::read(&path)?, before, "nothing was written");
+    let mut conn = Connection::open(&path)?;
+    conn.create_collation("unicase", |a: &str, b: &str| {
+        a.to_lowercase().cmp(&b.to_lowercase())
+    })?;
+    COLLATIONS.run(&mut conn)?;
+    conn.execute("INSERT INTO users (email) VALUES ('A@x.org')", [])?;
+    assert!(
+        conn.execute("INSERT INTO users (email) VALUES ('a@X.org')", [])
+            .is_err(),
+        "the application's collation decides uniqueness"
+    );
+    Ok(())
+}
+
+/// A module the application loads as an extension: declared, the statements that
+/// need it are not executed at build time and are listed; the set applies on a
+/// connection that has the module.
+#[test]
+fn statements_needing_a_declared_module_are_listed_and_apply_with_the_module() -> TestResult {
+    assert_eq!(
+        MODULES.unvalidated(),
+        [
+            "tests/sets/modules/001_imports.sql:2: CREATE VIRTUAL TABLE imports USING csv(filename='tests/sets/modules/countries.csv', header=yes)",
+            "tests/sets/modules/002_countries.sql:2: INSERT INTO countries (code, name) SELECT code, name FROM imports",
+            "tests/sets/modules/002_countries.sql:3: DROP TABLE imports",
+        ]
+    );
+    let mut conn = Connection::open_in_memory()?;
+    assert!(MODULES.run(&mut conn).is_err(), "no module, no virtual table");
+    let mut conn = Connection::open_in_memory()?;
+    rusqlite::vtab::csvtab::load_module(&conn)?;
+    MODULES.run(&mut conn)?;
+    assert_eq!(count(&conn, "SELECT count(*) FROM countries")?, 2);
     Ok(())
 }
 

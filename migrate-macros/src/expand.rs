@@ -227,6 +227,10 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>) -> TokenSt
         .iter()
         .map(|(name, arity)| quote!(::migrate::__private::Function { name: #name, arity: #arity }));
     let collations = options.collations;
+    let unvalidated: Vec<String> = check::modules::unvalidated(migrations, options.modules)
+        .into_iter()
+        .map(|at| check::modules::describe(migrations, at))
+        .collect();
     let sqlite = rusqlite::version();
     let rebuild = migrations.iter().map(|m| {
         let path = m.path.to_string_lossy();
@@ -239,6 +243,7 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>) -> TokenSt
             ::migrate::Migrations::from_static(&MIGRATIONS)
                 .with_functions(&[#(#functions),*])
                 .with_collations(&[#(#collations),*])
+                .with_unvalidated(&[#(#unvalidated),*])
                 .with_validated_with(#sqlite)
         }
     }

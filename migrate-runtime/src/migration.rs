@@ -132,6 +132,7 @@ pub struct Migrations {
     migrations: &'static [Migration],
     functions: &'static [Function],
     collations: &'static [&'static str],
+    unvalidated: &'static [&'static str],
     validated_with: Option<&'static str>,
 }
 
@@ -162,6 +163,7 @@ impl Migrations {
             migrations,
             functions: &[],
             collations: &[],
+            unvalidated: &[],
             validated_with: None,
         }
     }
@@ -184,6 +186,23 @@ impl Migrations {
     /// The application-defined collations declared with `collations(…)`.
     pub const fn collations(&self) -> &'static [&'static str] {
         self.collations
+    }
+
+    /// The same set, listing the statements the build did not execute because they
+    /// need an extension module declared with `modules(…)`. The macro calls this.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn with_unvalidated(mut self, statements: &'static [&'static str]) -> Self {
+        self.unvalidated = statements;
+        self
+    }
+
+    /// The statements the build did not execute, because they need an extension
+    /// module declared with `migrations!("…", modules(vec0))`, as
+    /// `path:line: first line of the statement`. Test them against a database with the
+    /// extension loaded ([`trial`](Self::trial) on a copy is one way).
+    pub const fn unvalidated(&self) -> &'static [&'static str] {
+        self.unvalidated
     }
 
     /// The same set, recording the version of the SQLite that validated it. The macro calls this.

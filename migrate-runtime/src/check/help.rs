@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::SourceMigration;
+use super::{Options, SourceMigration};
 use super::schema::{Blame, Place, Probe, State};
 use crate::diagnostic::Diagnostic;
 use crate::exec::sqlite_message;
@@ -96,6 +96,16 @@ pub(super) fn declare_function(
     )
 }
 
+/// The `collations(…)` line to add for `collation`.
+pub(super) fn declare_collation(collation: &str, declared: &[&str]) -> String {
+    let mut all: Vec<&str> = declared.to_vec();
+    all.push(collation);
+    format!(
+        "if the application registers the collation `{collation}` on its connection, declare it so that the build can stand in for it (comparing bytes): `migrations!(\"…\", collations({}))`; otherwise use a built-in collation (`BINARY`, `NOCASE`, `RTRIM`)",
+        all.join(", ")
+    )
+}
+
 /// The SQL text of every trigger, view and table, for finding a function's calls
 /// that a statement reaches through the schema.
 fn schema_texts(conn: &Connection) -> Vec<String> {
@@ -166,7 +176,7 @@ pub(super) struct Failure<'a> {
     pub index: usize,
     pub statements: &'a [Statement<'a>],
     pub at: usize,
-    pub functions: &'a [(&'a str, i32)],
+    pub options: &'a Options<'a>,
 }
 
 impl Failure<'_> {
@@ -224,7 +234,18 @@ impl Failure<'_> {
             let schema = schema_texts(self.conn);
             let mut texts = vec![statement.text];
             texts.extend(schema.iter().map(String::as_str));
-            return declare_function(function, &texts, self.functions);
+            return declare_function(function, &texts, self.options.functions);
+        }
+        if let Some(collation) = message.strip_prefix("no such collation sequence: ") {
+            return declare_collation(collation, self.options.collations);
+        }
+        if let Some(module) = message.strip_prefix("no such module: ") {
+            let mut all: Vec<&str> = self.options.modules.to_vec();
+            all.push(module);
+            return format!(
+                "`{module}` is a virtual table module that SQLite does not have built in, so the application loads it as an extension, which the build cannot do; declare it, `migrations!(\"…\", modules({}))`, and the statements that use it are not executed at build time (they are listed in `MIGRATIONS.unvalidated()`); otherwise use a built-in module such as `fts5` or `rtree`",
+                all.join(", ")
+            );
         }
         if let Some(table) = missing_table(message)
             && let Some(place) = self.created_later(&table)
@@ -257,7 +278,7 @@ impl Failure<'_> {
             return String::new();
         }
         let earlier = &self.migrations[..self.index];
-        super::schema::blame(earlier, self.functions, &probe)
+        super::schema::blame(earlier, self.options, &probe)
             .ok()
             .and_then(|b| b.broke)
             .and_then(|b| Place::new(earlier, b))
@@ -312,7 +333,7 @@ impl Failure<'_> {
 pub(super) fn whole_set(
     conn: &Connection,
     migrations: &[SourceMigration],
-    functions: &[(&str, i32)],
+    options: &Options<'_>,
     probe: &Probe,
     message: &str,
     blame: Blame,
@@ -352,7 +373,12 @@ pub(super) fn whole_set(
                 };
                 return broke
                     .diagnostic(what)
-                    .with_help(declare_function(function, &texts, functions));
+                    .with_help(declare_function(function, &texts, options.functions));
+            }
+            if let Some(collation) = message.strip_prefix("no such collation sequence: ") {
+                return broke
+                    .diagnostic(format!("view `{view}` cannot be queried: {message}"))
+                    .with_help(declare_collation(collation, options.collations));
             }
             if born_broken {
                 return broke
@@ -389,7 +415,9 @@ pub(super) fn whole_set(
             };
             broke.diagnostic(what).with_help("a foreign key must reference its parent's PRIMARY KEY, or columns with a UNIQUE constraint or index (https://www.sqlite.org/foreignkeys.html#fk_indexes)")
         }
-        Probe::Write { table, verb, .. } => write_error(conn, &broke, &kind, table, verb, message, functions),
+        Probe::Write { table, verb, .. } => {
+            write_error(conn, &broke, &kind, table, verb, message, options.functions)
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 mod footguns;
 mod help;
 pub mod layout;
+pub mod modules;
 mod schema;
 mod source;
 mod validate;
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
 pub use source::read_dir;
-pub use validate::validate;
+pub use validate::{validate, validate_with};
 
 /// The table in which the runtime records applied migrations.
 pub const TRACKING_TABLE: &str = "schema_migrations";
@@ -114,7 +115,7 @@ pub fn check_dir_opts(
         trimmed => trimmed,
     };
     let migrations = layout::read(dir, display_dir, options.layout)?;
-    validate(&migrations, options.functions).map_err(|d| vec![d])?;
+    validate_with(&migrations, options).map_err(|d| vec![d])?;
     Ok(migrations)
 }
 

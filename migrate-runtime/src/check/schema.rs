@@ -295,10 +295,11 @@ pub(super) struct Blame {
 /// watches `probe`.
 pub(super) fn blame(
     migrations: &[SourceMigration],
-    functions: &[(&str, i32)],
+    options: &super::Options<'_>,
     probe: &Probe,
 ) -> rusqlite::Result<Blame> {
-    let conn = super::validate::connection(functions)?;
+    let conn = super::validate::connection(options)?;
+    let skipped = super::modules::unvalidated(migrations, options.modules);
     let _off = crate::foreign_keys::Off::new(&conn)?;
     let mut blame = Blame::default();
     let mut before = probe.state(&conn);
@@ -309,6 +310,9 @@ pub(super) fn blame(
             conn.execute_batch("BEGIN")?;
         }
         for (at, statement) in statements.iter().enumerate() {
+            if skipped.contains(&(index, at)) {
+                continue;
+            }
             // The set passed validation up to here, so statements run as they did then.
             crate::exec::execute(&conn, statement.text)?;
             let after = probe.state(&conn);

@@ -1,20 +1,26 @@
 //! Running the migrations in order against an in-memory SQLite, the way the runner
 //! applies them, then checking what a database without data cannot show by itself.
 
+use std::collections::BTreeSet;
+
 use rusqlite::Connection;
 
 use super::help::{Failure, NOT_NULL_FIX};
-use super::{SourceMigration, footguns, help, schema};
+use super::{Options, SourceMigration, footguns, help, schema};
 use crate::diagnostic::Diagnostic;
 use crate::exec::sqlite_message;
 use crate::foreign_keys::{self, Effect, Scope, Violation};
 use crate::sql::{self, Statement};
 
-/// An in-memory database set up as the build validates: `functions` (name, number of
-/// arguments) have stand-ins that return NULL, and foreign keys are enforced.
-pub(super) fn connection(functions: &[(&str, i32)]) -> rusqlite::Result<Connection> {
+/// An in-memory database set up as the build validates: declared functions (name,
+/// number of arguments) have stand-ins that return NULL, declared collations compare
+/// bytes, and foreign keys are enforced.
+pub(super) fn connection(options: &Options<'_>) -> rusqlite::Result<Connection> {
     let conn = Connection::open_in_memory()?;
-    for &(name, arity) in functions {
+    for &name in options.collations {
+        conn.create_collation(name, |a: &str, b: &str| a.cmp(b))?;
+    }
+    for &(name, arity) in options.functions {
         conn.create_scalar_function(
             name,
             arity,
@@ -44,13 +50,30 @@ pub fn validate(
     migrations: &[SourceMigration],
     functions: &[(&str, i32)],
 ) -> Result<(), Diagnostic> {
+    validate_with(
+        migrations,
+        &Options {
+            functions,
+            ..Options::default()
+        },
+    )
+}
+
+/// [`validate`] with every option of the macro: declared functions, collations and
+/// extension modules (the statements that need a declared module are not executed).
+///
+/// # Errors
+///
+/// As [`validate`].
+pub fn validate_with(migrations: &[SourceMigration], options: &Options<'_>) -> Result<(), Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
             "migrations",
             format!("cannot set up the in-memory validation database: {e}"),
         )
     };
-    let conn = connection(functions).map_err(internal)?;
+    let conn = connection(options).map_err(internal)?;
+    let skipped = super::modules::unvalidated(migrations, options.modules);
     let _off = foreign_keys::Off::new(&conn).map_err(internal)?;
     let mut scope = Scope::default();
     for index in 0..migrations.len() {
@@ -62,13 +85,14 @@ pub fn validate(
             migrations,
             index,
             statements: &statements,
-            functions,
+            options,
+            skipped: &skipped,
         };
         let result = run.apply(&mut scope);
         saved.restore(&conn);
         result?;
     }
-    whole_set_checks(&conn, migrations, functions)
+    whole_set_checks(&conn, migrations, options)
 }
 
 /// One migration being applied.
@@ -77,7 +101,9 @@ struct Run<'a> {
     migrations: &'a [SourceMigration],
     index: usize,
     statements: &'a [Statement<'a>],
-    functions: &'a [(&'a str, i32)],
+    options: &'a Options<'a>,
+    /// Statements not executed: they need a declared extension module.
+    skipped: &'a BTreeSet<(usize, usize)>,
 }
 
 impl Run<'_> {
@@ -92,7 +118,7 @@ impl Run<'_> {
             index: self.index,
             statements: self.statements,
             at,
-            functions: self.functions,
+            options: self.options,
         }
         .diagnostic(error)
     }
@@ -106,7 +132,12 @@ impl Run<'_> {
         if m.transaction {
             conn.execute_batch("BEGIN").map_err(internal)?;
         }
+        let mut executed: Vec<Statement<'_>> = Vec::with_capacity(statements.len());
         for (at, statement) in statements.iter().enumerate() {
+            if self.skipped.contains(&(self.index, at)) {
+                continue;
+            }
+            executed.push(statement.clone());
             footguns::before(conn, m, statement)?;
             let added =
                 added_column_target(statement).map(|table| (table.clone(), columns(conn, &table)));
@@ -129,8 +160,8 @@ impl Run<'_> {
             .with_help("end every transaction the migration opens with `COMMIT`; the runner records the migration only after its last statement"));
         }
         let violations = scope
-            .check_after(conn, statements)
-            .map_err(|e| foreign_key_error(m, statements, &e))?;
+            .check_after(conn, &executed)
+            .map_err(|e| foreign_key_error(m, &executed, &e))?;
         if !violations.is_empty() {
             return Err(self.violation_error(&violations));
         }
@@ -246,7 +277,7 @@ fn foreign_key_error(
 fn whole_set_checks(
     conn: &Connection,
     migrations: &[SourceMigration],
-    functions: &[(&str, i32)],
+    options: &Options<'_>,
 ) -> Result<(), Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
@@ -255,9 +286,9 @@ fn whole_set_checks(
         )
     };
     if let Some((probe, message)) = schema::first_failure(conn).map_err(internal)? {
-        let blame = schema::blame(migrations, functions, &probe).map_err(internal)?;
+        let blame = schema::blame(migrations, options, &probe).map_err(internal)?;
         return Err(help::whole_set(
-            conn, migrations, functions, &probe, &message, blame,
+            conn, migrations, options, &probe, &message, blame,
         ));
     }
     Ok(())
