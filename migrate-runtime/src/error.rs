@@ -203,7 +203,9 @@ pub enum Error {
     /// The database has a `schema_migrations` table made by another tool.
     #[error(
         "the database has a `schema_migrations` table that migrate did not create (its columns: {}); \
-         golang-migrate and others use this name: move that table away (`ALTER TABLE schema_migrations RENAME TO …`) before migrating with migrate",
+         golang-migrate's `(version, dirty)` and dbmate's `(version)` are imported (and kept as \
+         `schema_migrations_golang_migrate` / `schema_migrations_dbmate`), but not this shape: \
+         move that table away (`ALTER TABLE schema_migrations RENAME TO …`) before migrating with migrate",
         columns.join(", ")
     )]
     ForeignTrackingTable {
@@ -214,6 +216,88 @@ pub enum Error {
     /// Any other SQLite error.
     #[error("SQLite error while migrating: {0}")]
     Sqlite(#[from] rusqlite::Error),
+
+    /// On the first run, another tool's history records as applied migrations that the
+    /// binary does not contain (see [`import`](crate::import)). Nothing was changed.
+    #[error(
+        "the `{table}` table of {tool} records migration(s) {} as applied, which this binary does not contain; \
+         nothing was changed: every migration {tool} applied must be embedded to continue from its history: \
+         build with the folder {tool} ran (with `layout = \"{tool}\"`), or restore a database that matches this binary",
+        rows.join(", ")
+    )]
+    ImportUnknown {
+        /// The tool that made the table.
+        tool: crate::check::layout::Layout,
+        /// The table.
+        table: String,
+        /// The migrations unknown to the binary, as the tool identifies them.
+        rows: Vec<String>,
+    },
+
+    /// On the first run, another tool's history has migrations that neither finished nor
+    /// were rolled back (a failed sqlx row, a dirty golang-migrate version, a Prisma
+    /// migration started but not finished). Nothing was changed.
+    #[error(
+        "the `{table}` table of {tool} records migration(s) that did not finish: {}; \
+         nothing was changed: what they left in the database is unknown: repair it with {tool} first ({}), \
+         then run again",
+        rows.join(", "),
+        repair(*tool)
+    )]
+    ImportUnfinished {
+        /// The tool that made the table.
+        tool: crate::check::layout::Layout,
+        /// The table.
+        table: String,
+        /// The rows, as the tool identifies them, each with its state.
+        rows: Vec<String>,
+    },
+
+    /// On the first run, another tool's history has a migration applied after older
+    /// embedded ones it did not apply. Nothing was changed.
+    #[error(
+        "the `{table}` table of {tool} has migration {latest} applied but not the older migration(s) {}; \
+         nothing was changed: apply them with {tool} first, or let them run after {latest} with \
+         `Migrations::runner().allow_out_of_order(true)`",
+        list(pending)
+    )]
+    ImportOutOfOrder {
+        /// The tool that made the table.
+        tool: crate::check::layout::Layout,
+        /// The table.
+        table: String,
+        /// The embedded versions older than `latest` that the tool did not apply.
+        pending: Vec<i64>,
+        /// The highest version the tool applied.
+        latest: i64,
+    },
+
+    /// On the first run, the database has the history tables of several tools, so
+    /// which one to import is unclear. Nothing was changed.
+    #[error(
+        "the database has the migration tables of several tools: {}; nothing was changed: \
+         only one history can be imported: drop the table of the tool no longer in use, then run again",
+        tables.join(", ")
+    )]
+    ImportSeveralTables {
+        /// The tables, each with its tool.
+        tables: Vec<String>,
+    },
+
+    /// On the first run, another tool's history table cannot be read as that tool
+    /// writes it. Nothing was changed.
+    #[error(
+        "the `{table}` table of {tool} cannot be imported: {message}; nothing was changed: \
+         repair the table (or move it away if {tool} did not make it), then run again"
+    )]
+    ImportUnreadable {
+        /// The tool whose table name (and shape) it has.
+        tool: crate::check::layout::Layout,
+        /// The table.
+        table: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 fn db_path(conn: &rusqlite::Connection) -> String {
@@ -231,6 +315,23 @@ fn ran_lines(lines: &[usize]) -> String {
             "the statements on lines {} ran and stay applied",
             list(lines)
         ),
+    }
+}
+
+/// How `tool` repairs a migration that did not finish.
+fn repair(tool: crate::check::layout::Layout) -> &'static str {
+    use crate::check::layout::Layout;
+    match tool {
+        Layout::Sqlx => {
+            "undo what the failed migration did, then delete its row, as sqlx itself refuses to run past it"
+        }
+        Layout::GolangMigrate => {
+            "make the database match a version, then `migrate force <version>`"
+        }
+        Layout::Prisma => {
+            "`prisma migrate resolve --rolled-back <name>` once undone, or `--applied <name>` once completed"
+        }
+        _ => "complete or undo those migrations the way the tool does",
     }
 }
 

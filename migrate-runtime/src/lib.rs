@@ -37,6 +37,7 @@ pub mod diagnostic;
 mod error;
 mod exec;
 mod foreign_keys;
+pub mod import;
 mod migration;
 pub mod name;
 pub mod rules;

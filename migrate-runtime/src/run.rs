@@ -24,7 +24,7 @@ const TRACKING_COLUMNS: [&str; 6] = [
     "duration_ms",
 ];
 
-const CREATE_TRACKING_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+pub(crate) const CREATE_TRACKING_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     checksum TEXT NOT NULL,
@@ -80,6 +80,9 @@ pub struct Report {
     /// The copy written before migrating, with [`Runner::backup_to`]; `None` when
     /// nothing was pending (or no backup was asked for).
     pub backup: Option<std::path::PathBuf>,
+    /// Another tool's history, imported on the first run ([`import`](crate::import));
+    /// `None` otherwise.
+    pub imported: Option<crate::import::Imported>,
 }
 
 /// Something [`Migrations::run`] reports without failing.
@@ -195,7 +198,10 @@ impl Migrations {
     ///
     /// Before changing anything: [`Error::Modified`], [`Error::UnknownApplied`],
     /// [`Error::OutOfOrder`], [`Error::ForeignTrackingTable`], [`Error::NotADatabase`],
-    /// [`Error::Corrupt`], [`Error::ReadOnly`]. While applying: [`Error::Failed`] (a
+    /// [`Error::Corrupt`], [`Error::ReadOnly`]; on a first run that finds another tool's
+    /// history ([`import`](crate::import)), [`Error::ImportUnknown`],
+    /// [`Error::ImportUnfinished`], [`Error::ImportOutOfOrder`],
+    /// [`Error::ImportSeveralTables`], [`Error::ImportUnreadable`]. While applying: [`Error::Failed`] (a
     /// statement failed) or [`Error::Locked`] (another connection held the database past
     /// the busy timeout); the migration in progress is then fully rolled back and earlier
     /// ones stay applied.
@@ -261,6 +267,7 @@ impl Runner<'_> {
             applied: Vec::new(),
             warnings: self.warnings(),
             backup: None,
+            imported: None,
         };
         // The startup check: one row. Any error (no table yet, a busy database, another
         // tool's table) takes the slow path, which reports it properly.
@@ -274,6 +281,7 @@ impl Runner<'_> {
         if timeout <= 0 {
             conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(sqlite)?;
         }
+        report.imported = crate::import::import(conn, self.migrations, self.allow_out_of_order)?;
 
         // Without a lock first: on an up-to-date database, nothing is written.
         let history = read_history(conn)?;
