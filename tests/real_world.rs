@@ -19,7 +19,10 @@ fn karakeep_builds_unchanged_with_its_foreign_keys_pragmas() {
         .iter()
         .filter(|m| m.sql().to_ascii_uppercase().contains("PRAGMA FOREIGN_KEYS"))
         .count();
-    assert!(with_pragma >= 1, "the set still holds drizzle-kit's pragmas");
+    assert!(
+        with_pragma >= 1,
+        "the set still holds drizzle-kit's pragmas"
+    );
     assert_eq!(KARAKEEP.len(), 94);
 }
 

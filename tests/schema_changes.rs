@@ -20,8 +20,7 @@ static FUNCTIONS: Migrations =
     migrate::migrations!("tests/sets/functions", functions(user_setting / 2));
 static SETTINGS: Migrations = migrate::migrations!("tests/sets/settings");
 static TRIGGER_REBUILD: Migrations = migrate::migrations!("tests/sets/trigger_rebuild");
-static COLLATIONS: Migrations =
-    migrate::migrations!("tests/sets/collations", collations(unicase));
+static COLLATIONS: Migrations = migrate::migrations!("tests/sets/collations", collations(unicase));
 static MODULES: Migrations = migrate::migrations!("tests/sets/modules", modules(csv));
 static GENERATOR_PRAGMAS: Migrations = migrate::migrations!("tests/sets/generator_pragmas");
 static GENERATOR_PRAGMAS_NOTX: Migrations =
@@ -152,7 +151,10 @@ fn statements_needing_a_declared_module_are_listed_and_apply_with_the_module() -
         ]
     );
     let mut conn = Connection::open_in_memory()?;
-    assert!(MODULES.run(&mut conn).is_err(), "no module, no virtual table");
+    assert!(
+        MODULES.run(&mut conn).is_err(),
+        "no module, no virtual table"
+    );
     let mut conn = Connection::open_in_memory()?;
     rusqlite::vtab::csvtab::load_module(&conn)?;
     MODULES.run(&mut conn)?;

@@ -3,8 +3,8 @@
 
 use rusqlite::Connection;
 
-use super::{Options, SourceMigration};
 use super::schema::{Blame, Place, Probe, State};
+use super::{Options, SourceMigration};
 use crate::diagnostic::Diagnostic;
 use crate::exec::sqlite_message;
 use crate::foreign_keys::{Effect, effect, name_at};

@@ -65,7 +65,10 @@ pub fn validate(
 /// # Errors
 ///
 /// As [`validate`].
-pub fn validate_with(migrations: &[SourceMigration], options: &Options<'_>) -> Result<(), Diagnostic> {
+pub fn validate_with(
+    migrations: &[SourceMigration],
+    options: &Options<'_>,
+) -> Result<(), Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
             "migrations",
