@@ -218,6 +218,12 @@ impl Failure<'_> {
         if message.starts_with("Cannot add a NOT NULL column") {
             return format!("the table already has rows when this migration runs; {NOT_NULL_FIX}");
         }
+        if statement.text.starts_with('.') && message.contains("syntax error") {
+            let command = statement.text.lines().next().unwrap_or_default();
+            return format!(
+                "`{command}` is a command of the `sqlite3` shell, not SQL: only that program understands it, and SQLite's library (which the runner uses) does not; remove the line (the runner sets a busy timeout on connections without one)"
+            );
+        }
         if message.contains("syntax error")
             || message.contains("incomplete input")
             || message.contains("unrecognized token")

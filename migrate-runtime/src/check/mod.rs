@@ -114,8 +114,12 @@ pub fn check_dir_opts(
         "" => ".",
         trimmed => trimmed,
     };
-    let migrations = layout::read(dir, display_dir, options.layout)?;
-    validate_with(&migrations, options).map_err(|d| vec![d])?;
+    let layout = match options.layout {
+        Some(layout) => layout,
+        None => layout::detect(dir, display_dir)?,
+    };
+    let migrations = layout::read(dir, display_dir, Some(layout))?;
+    validate_with(&migrations, options).map_err(|d| vec![layout::tagged(d, layout)])?;
     Ok(migrations)
 }
 

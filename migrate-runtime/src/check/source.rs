@@ -721,8 +721,58 @@ fn gaps(plan: &Plan, display_dir: &str) -> Vec<Diagnostic> {
     diagnostics
 }
 
+/// The content checks of a migration in another tool's layout, on the text it
+/// executes: the `-- migrate:` directive, use of the tracking table and, in a
+/// transaction, the statements SQLite refuses in one. Returns whether it runs in a
+/// transaction.
+///
+/// Unlike the native layout, a file without statements is accepted (so the history
+/// lines up with the tool's), and transaction statements are allowed: a migration
+/// whose first one is `BEGIN` manages its own transactions and runs without one
+/// (`layout_no_transaction` is the layout's own way of saying so), one whose first is
+/// `COMMIT` or `END` expects the runner's transaction to be open and runs in one.
+///
+/// # Errors
+///
+/// Every problem found.
+pub(super) fn foreign_content(
+    display_path: &str,
+    sql: &str,
+    layout_no_transaction: bool,
+) -> Result<bool, Vec<Diagnostic>> {
+    let directive = match crate::rules::no_transaction(sql) {
+        Ok(found) => found,
+        Err(e) => {
+            return Err(vec![Diagnostic::at(display_path, sql, e.offset, e.message).with_help(
+                format!(
+                    "a migration that must run without a transaction starts with the line `{}`; other `-- migrate:` comments are mistakes",
+                    crate::rules::NO_TRANSACTION
+                ),
+            )]);
+        }
+    };
+    let statements = sql::statements(sql);
+    let manages_its_own = statements
+        .iter()
+        .find_map(|s| {
+            s.keyword()
+                .filter(|k| TRANSACTION_KEYWORDS.contains(&k.as_str()))
+        })
+        .is_some_and(|k| k == "BEGIN");
+    let transaction = !(layout_no_transaction || directive || manages_its_own);
+    let mut diagnostics = tracking_table_use(display_path, sql, &statements);
+    if transaction {
+        diagnostics.extend(outside_transaction_problems(display_path, sql, &statements));
+    }
+    if diagnostics.is_empty() {
+        Ok(transaction)
+    } else {
+        Err(diagnostics)
+    }
+}
+
 /// Reads a migration as UTF-8, dropping a leading byte-order mark.
-fn read_file(path: &Path, display_path: &str) -> Result<String, Diagnostic> {
+pub(super) fn read_file(path: &Path, display_path: &str) -> Result<String, Diagnostic> {
     let bytes = std::fs::read(path).map_err(|e| {
         Diagnostic::new(display_path, format!("cannot read the migration: {e}")).with_help(
             "the file is named like a migration but cannot be read (a broken symbolic link, or missing permissions); fix it or remove it from the folder",
@@ -826,6 +876,17 @@ fn transaction_problems(
             crate::rules::NO_TRANSACTION
         )));
     }
+    diagnostics.extend(outside_transaction_problems(display_path, sql, statements));
+    diagnostics
+}
+
+/// Statements of [`rules::outside_transaction_only`](crate::rules::outside_transaction_only).
+fn outside_transaction_problems(
+    display_path: &str,
+    sql: &str,
+    statements: &[Statement<'_>],
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
     for s in statements {
         if let Some((what, help)) = crate::rules::outside_transaction_only(s) {
             diagnostics.push(

@@ -3,6 +3,12 @@
 //! tools. A layout changes nothing else: every check, the checksum and the runner are
 //! the same for all.
 
+mod detect;
+mod drizzle;
+mod flat;
+mod folders;
+mod sections;
+
 use std::fmt;
 use std::path::Path;
 
@@ -86,11 +92,282 @@ pub fn read(
     display_dir: &str,
     layout: Option<Layout>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
-    match layout.unwrap_or(Layout::Native) {
-        Layout::Native => super::source::read_dir(dir, display_dir),
-        other => Err(vec![Diagnostic::new(
-            display_dir,
-            format!("the `{other}` layout is not supported yet"),
-        )]),
+    let layout = match layout {
+        Some(layout) => layout,
+        None => detect(dir, display_dir)?,
+    };
+    let found = match layout {
+        Layout::Native => return super::source::read_dir(dir, display_dir),
+        Layout::Sqlx | Layout::GolangMigrate | Layout::Refinery => {
+            flat::find(dir, display_dir, layout)
+        }
+        Layout::Goose | Layout::Dbmate => sections::find(dir, display_dir, layout),
+        Layout::Diesel | Layout::Prisma => folders::find(dir, display_dir, layout),
+        Layout::Drizzle => drizzle::find(dir, display_dir),
+    };
+    let tag = |ds: Vec<Diagnostic>| ds.into_iter().map(|d| tagged(d, layout)).collect();
+    let (found, diagnostics) = found.map_err(tag)?;
+    finish(dir, display_dir, layout, found, diagnostics).map_err(tag)
+}
+
+/// The layout of `dir`, from the signals its files give (see the README's "Layouts of
+/// other tools").
+///
+/// # Errors
+///
+/// The folder shows the signals of more than one tool.
+pub fn detect(dir: &Path, display_dir: &str) -> Result<Layout, Vec<Diagnostic>> {
+    detect::detect(dir, display_dir)
+}
+
+impl Layout {
+    /// The file names of the layout, as help text.
+    const fn expected(self) -> &'static str {
+        match self {
+            Self::Native => "`<version>_<name>.sql`",
+            Self::Sqlx => {
+                "`<version>_<description>.sql`, or `<version>_<description>.up.sql` with an optional `.down.sql`"
+            }
+            Self::Refinery => "`V<version>__<name>.sql`",
+            Self::Diesel => {
+                "folders `<version>_<name>/` holding `up.sql` (and `down.sql`), the version `YYYY-MM-DD-HHMMSS`"
+            }
+            Self::GolangMigrate => "`<version>_<name>.up.sql` with an optional `.down.sql`",
+            Self::Goose => "`<version>_<name>.sql` with a `-- +goose Up` section",
+            Self::Dbmate => "`<version>_<name>.sql` with a `-- migrate:up` section",
+            Self::Prisma => "folders `<timestamp>_<name>/` holding `migration.sql`",
+            Self::Drizzle => {
+                "`<NNNN>_<name>.sql`, listed in `meta/_journal.json` when there is one"
+            }
+        }
+    }
+}
+
+/// A diagnostic of a foreign layout, saying which layout was applied.
+pub(super) fn tagged(mut d: Diagnostic, layout: Layout) -> Diagnostic {
+    if layout != Layout::Native {
+        d.message = format!("{} (layout `{layout}`)", d.message);
+    }
+    d
+}
+
+/// A migration file found by a layout, before it is read.
+#[derive(Debug, Clone)]
+struct Found {
+    /// The version it runs at.
+    version: i64,
+    /// The description as written.
+    name: String,
+    /// The path relative to the folder, with `/`.
+    file_name: String,
+    /// The tool's identifier of the migration.
+    source_id: String,
+    /// The layout's metadata says it runs without a transaction (diesel's `metadata.toml`).
+    no_transaction: bool,
+    /// The SQL dialect named in the file name (`x.sqlite3.up.sql`), lowercase.
+    dialect: Option<String>,
+}
+
+/// The dialect suffixes of file names written for one database among several.
+const DIALECTS: [&str; 8] = [
+    "sqlite3",
+    "sqlite",
+    "postgres",
+    "postgresql",
+    "pg",
+    "mysql",
+    "mariadb",
+    "mssql",
+];
+
+/// Splits a dialect suffix off a description: `add_users.sqlite3` → (`add_users`, `sqlite3`).
+fn split_dialect(name: &str) -> (&str, Option<String>) {
+    if let Some((base, suffix)) = name.rsplit_once('.') {
+        let lower = suffix.to_ascii_lowercase();
+        if !base.is_empty() && DIALECTS.contains(&lower.as_str()) {
+            return (base, Some(lower));
+        }
+    }
+    (name, None)
+}
+
+/// Whether a dialect is SQLite's.
+fn is_sqlite(dialect: Option<&str>) -> bool {
+    matches!(dialect, Some("sqlite" | "sqlite3"))
+}
+
+/// Keeps, of siblings that differ only by a dialect suffix, the SQLite one, else the
+/// generic one; others stay when neither exists.
+fn select_dialects(found: Vec<Found>) -> Vec<Found> {
+    let key = |f: &Found| (f.version, f.name.clone());
+    let rank = |f: &Found| match f.dialect.as_deref() {
+        d if is_sqlite(d) => 2,
+        None => 1,
+        Some(_) => 0,
+    };
+    let mut best: std::collections::BTreeMap<(i64, String), u8> = std::collections::BTreeMap::new();
+    for f in &found {
+        let entry = best.entry(key(f)).or_default();
+        *entry = (*entry).max(rank(f));
+    }
+    found
+        .into_iter()
+        .filter(|f| {
+            let top = best[&key(f)];
+            top == 0 || rank(f) == top
+        })
+        .collect()
+}
+
+/// Parses a version written in digits.
+fn parse_version(digits: &str) -> Option<i64> {
+    digits.parse().ok()
+}
+
+/// The diagnostic for a version beyond `i64`.
+fn too_large(display_dir: &str, file_name: &str) -> Diagnostic {
+    Diagnostic::new(
+        format!("{display_dir}/{file_name}"),
+        format!("migration version in `{file_name}` does not fit in a 64-bit signed integer"),
+    )
+    .with_help("versions are stored as 64-bit signed integers (at most 9223372036854775807); use a shorter version")
+}
+
+/// The non-hidden entries of `dir`, sorted by name: (name, is a folder). Names that
+/// are not UTF-8 are shown lossily.
+///
+/// # Errors
+///
+/// The folder is missing or cannot be read.
+fn entries(dir: &Path, display_dir: &str) -> Result<Vec<(String, bool)>, Vec<Diagnostic>> {
+    let read = std::fs::read_dir(dir).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::NotFound {
+            "migrations folder not found".to_owned()
+        } else {
+            format!("cannot read the migrations folder: {e}")
+        };
+        vec![Diagnostic::new(display_dir, message).with_help(
+            "the path is relative to the Cargo.toml of the crate that calls `migrations!`; create the folder or fix the path",
+        )]
+    })?;
+    let mut out = Vec::new();
+    for entry in read {
+        let entry = entry.map_err(|e| {
+            vec![Diagnostic::new(
+                display_dir,
+                format!("cannot read the migrations folder: {e}"),
+            )]
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        out.push((name, entry.path().is_dir()));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Whether a file name ends in `.sql`, in any case.
+fn is_sql(name: &str) -> bool {
+    name.len() > 4
+        && name
+            .get(name.len() - 4..)
+            .is_some_and(|ext| ext.eq_ignore_ascii_case(".sql"))
+}
+
+/// The text a layout executes from a migration file, and whether the layout's
+/// annotations say it runs without a transaction.
+type Prepared = (String, bool);
+
+/// Sorts and checks what a layout found, reads every file and runs the content checks.
+fn finish(
+    dir: &Path,
+    display_dir: &str,
+    layout: Layout,
+    found: Vec<Found>,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
+    let display = |file: &str| format!("{display_dir}/{file}");
+    let mut found = select_dialects(found);
+    // Stable: a layout that found them in run order (drizzle's journal) keeps it.
+    found.sort_by_key(|f| f.version);
+    for pair in found.windows(2) {
+        if pair[0].version == pair[1].version {
+            diagnostics.push(
+                Diagnostic::new(
+                    display(&pair[1].file_name),
+                    format!(
+                        "duplicate migration version {}: `{}` and `{}`",
+                        pair[0].version, pair[0].file_name, pair[1].file_name
+                    ),
+                )
+                .with_help("each migration needs a version of its own; give one of them the next free version"),
+            );
+        }
+    }
+    if found.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(display_dir, "no migrations found in the folder").with_help(format!(
+                "in this layout, migrations are {}",
+                layout.expected()
+            )),
+        );
+    }
+    let mut migrations = Vec::with_capacity(found.len());
+    let mut chain = crate::checksum::CHAIN_START;
+    for f in found {
+        let path = dir.join(&f.file_name);
+        let display_path = display(&f.file_name);
+        let text = match super::source::read_file(&path, &display_path) {
+            Ok(text) => text,
+            Err(d) => {
+                diagnostics.push(d);
+                continue;
+            }
+        };
+        let prepared = match layout {
+            Layout::Goose | Layout::Dbmate => sections::prepare(layout, &display_path, &text),
+            Layout::Sqlx => {
+                let no_transaction = text.starts_with("-- no-transaction");
+                Ok((text, no_transaction))
+            }
+            _ => Ok((text, false)),
+        };
+        let (sql, no_transaction) = match prepared {
+            Ok(p) => p,
+            Err(d) => {
+                diagnostics.push(d);
+                continue;
+            }
+        };
+        match super::source::foreign_content(
+            &display_path,
+            &sql,
+            no_transaction || f.no_transaction,
+        ) {
+            Ok(transaction) => {
+                let checksum = crate::checksum(&sql);
+                chain = crate::checksum::chain(&chain, f.version, &checksum);
+                migrations.push(SourceMigration {
+                    version: f.version,
+                    name: f.name,
+                    file_name: f.file_name,
+                    path,
+                    display_path,
+                    sql,
+                    checksum,
+                    chain,
+                    transaction,
+                    source_id: f.source_id,
+                });
+            }
+            Err(ds) => diagnostics.extend(ds),
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(migrations)
+    } else {
+        Err(diagnostics)
     }
 }

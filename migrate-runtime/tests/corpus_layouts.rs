@@ -1,0 +1,351 @@
+//! The real-world corpus (`tests/corpus`) read in each set's own upstream layout, not
+//! renamed: detection picks the tool's layout, the build-time checks run, and the
+//! runtime applies the set to a file database with the same result as running the
+//! same texts in the tool's order with plain rusqlite.
+
+use std::path::{Path, PathBuf};
+
+use migrate_runtime::check::layout::{self, Layout};
+use migrate_runtime::check::{Options, SourceMigration, check_dir_opts};
+use rusqlite::Connection;
+
+/// What checking a set gives today.
+#[derive(Debug, Clone, Copy)]
+enum Expected {
+    /// It validates and applies, with this many migrations.
+    Ok(usize),
+    /// The first diagnostic contains this text.
+    Err(&'static str),
+}
+
+/// Application functions the build declares: name and number of arguments.
+type Functions = &'static [(&'static str, i32)];
+
+/// (set, layout detection picks, application functions, expected outcome)
+const SETS: &[(&str, Layout, Functions, Expected)] = &[
+    ("atuin/client", Layout::Sqlx, &[], Expected::Ok(12)),
+    ("atuin/client-record", Layout::Sqlx, &[], Expected::Ok(3)),
+    // sqlx-reversible and golang-migrate read the same; no `-- no-transaction`
+    ("atuin/scripts", Layout::GolangMigrate, &[], Expected::Ok(2)),
+    ("atuin/server-sqlite", Layout::Sqlx, &[], Expected::Ok(7)),
+    (
+        "screenpipe",
+        Layout::Sqlx,
+        &[("vec_length", 1)],
+        Expected::Ok(50),
+    ),
+    (
+        "trailbase/main",
+        Layout::Refinery,
+        TRAILBASE,
+        Expected::Err("unversioned migration"),
+    ),
+    (
+        "trailbase/base",
+        Layout::Refinery,
+        TRAILBASE,
+        Expected::Err("unversioned migration"),
+    ),
+    ("trailbase/logs", Layout::Refinery, &[], Expected::Ok(2)),
+    ("trailbase/session", Layout::Refinery, &[], Expected::Ok(2)),
+    (
+        "trailbase/testfixture-main",
+        Layout::Refinery,
+        TRAILBASE,
+        Expected::Err("unversioned migration"),
+    ),
+    ("vaultwarden", Layout::Diesel, &[], Expected::Ok(56)),
+    ("plume", Layout::Diesel, &[], Expected::Ok(37)),
+    ("karakeep", Layout::Drizzle, &[], Expected::Ok(94)),
+    (
+        "stash",
+        Layout::GolangMigrate,
+        &[("durationToTinyInt", 1)],
+        Expected::Ok(75),
+    ),
+    (
+        "pocket-id",
+        Layout::GolangMigrate,
+        &[("normalize", -1)],
+        Expected::Ok(72),
+    ),
+    (
+        "pihole-gravity",
+        Layout::Sqlx,
+        &[],
+        Expected::Err(
+            "pihole-gravity/1_to_2.sql:1:1: near \".\": syntax error (layout `sqlx`)\n  |\n1 | .timeout 30000\n  | ^\n  = help: `.timeout 30000` is a command of the `sqlite3` shell, not SQL",
+        ),
+    ),
+    ("gophish", Layout::Goose, &[], Expected::Ok(25)),
+    ("ncps", Layout::Goose, &[], Expected::Ok(21)),
+    ("securedrop-app", Layout::Dbmate, &[], Expected::Ok(12)),
+    ("pingvin-share", Layout::Prisma, &[], Expected::Ok(24)),
+    ("homarr", Layout::Drizzle, &[], Expected::Ok(42)),
+];
+
+/// TrailBase's application functions (see `tests/corpus/trailbase/SOURCE.md`).
+const TRAILBASE: &[(&str, i32)] = &[
+    ("is_uuid_v7", 1),
+    ("uuid_v7", 0),
+    ("is_uuid", 1),
+    ("is_email", 1),
+    ("is_json", 1),
+    ("jsonschema", 2),
+    ("jsonschema", 3),
+];
+
+fn corpus(set: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(set)
+}
+
+fn shown(ds: &[migrate_runtime::diagnostic::Diagnostic]) -> String {
+    ds.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// A file database in a fresh temporary folder, with stand-ins for `functions`.
+fn database(functions: &[(&str, i32)]) -> (tempfile::TempDir, Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = Connection::open(dir.path().join("app.db")).unwrap();
+    for &(name, arity) in functions {
+        conn.create_scalar_function(
+            name,
+            arity,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+            |_| Ok(rusqlite::types::Null),
+        )
+        .unwrap();
+    }
+    (dir, conn)
+}
+
+/// Every object (type, name, table), each table's columns, and each table's row count,
+/// without the runner's tracking table.
+fn schema(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("SELECT type, name, tbl_name FROM sqlite_schema WHERE tbl_name <> 'schema_migrations' ORDER BY type, name")
+        .unwrap();
+    let objects: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = Vec::new();
+    for (kind, name, table) in objects {
+        out.push(format!("{kind} {name} on {table}"));
+        if kind != "table" {
+            continue;
+        }
+        let mut columns = conn
+            .prepare("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)")
+            .unwrap();
+        let columns: Vec<String> = columns
+            .query_map([&name], |r| {
+                Ok(format!(
+                    "{} {} {} {:?} {}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        out.push(format!("  columns {}", columns.join(", ")));
+        // virtual tables of a module the connection lacks cannot be counted
+        if let Ok(rows) = conn.query_row(
+            &format!("SELECT count(*) FROM \"{}\"", name.replace('"', "\"\"")),
+            [],
+            |r| r.get::<_, i64>(0),
+        ) {
+            let rows = if name == "sqlite_sequence" {
+                conn.query_row(
+                    "SELECT count(*) FROM sqlite_sequence WHERE name <> 'schema_migrations'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap()
+            } else {
+                rows
+            };
+            out.push(format!("  rows {rows}"));
+        }
+    }
+    out
+}
+
+/// The texts applied with plain rusqlite in the order read, each in its own
+/// transaction unless it runs without one, as the tools do, with foreign keys off (the
+/// bundled SQLite turns them on by default; the runner turns them off around each
+/// migration).
+fn plain(migrations: &[SourceMigration], functions: &[(&str, i32)]) -> Vec<String> {
+    let (_dir, conn) = database(functions);
+    for m in migrations {
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        let result = if m.transaction {
+            conn.execute_batch("BEGIN")
+                .and_then(|()| conn.execute_batch(&m.sql))
+                .and_then(|()| conn.execute_batch("COMMIT"))
+        } else {
+            conn.execute_batch(&m.sql)
+        };
+        result.unwrap_or_else(|e| panic!("{}: {e}", m.display_path));
+    }
+    schema(&conn)
+}
+
+/// The set applied by the runtime.
+fn runtime(migrations: Vec<SourceMigration>, functions: &[(&str, i32)]) -> Vec<String> {
+    let (_dir, mut conn) = database(functions);
+    let count = migrations.len();
+    let set = migrate_runtime::Migrations::from_sources(migrations);
+    let report = set.run(&mut conn).unwrap();
+    assert_eq!(report.applied.len(), count);
+    assert!(set.status(&conn).unwrap().is_up_to_date());
+    assert!(
+        set.run(&mut conn).unwrap().applied.is_empty(),
+        "a second run applies nothing"
+    );
+    schema(&conn)
+}
+
+#[test]
+fn every_set_in_its_own_layout() {
+    let mut failures = Vec::new();
+    for &(set, layout, functions, expected) in SETS {
+        let dir = corpus(set);
+        assert_eq!(
+            layout::detect(&dir, set).ok(),
+            Some(layout),
+            "{set}: detected layout"
+        );
+        let detected = check_dir_opts(
+            &dir,
+            set,
+            &Options {
+                functions,
+                ..Options::default()
+            },
+        );
+        match (expected, detected) {
+            (Expected::Ok(count), Ok(migrations)) => {
+                orders_and_ids_follow_the_tools(set, &migrations);
+                assert_eq!(migrations.len(), count, "{set}");
+                let versions: Vec<i64> = migrations.iter().map(|m| m.version).collect();
+                assert!(
+                    versions.windows(2).all(|w| w[0] < w[1]),
+                    "{set}: {versions:?}"
+                );
+                let expected_schema = plain(&migrations, functions);
+                assert_eq!(runtime(migrations, functions), expected_schema, "{set}");
+            }
+            (Expected::Err(text), Err(ds)) if shown(&ds).contains(text) => {}
+            (expected, got) => failures.push(format!(
+                "{set}: expected {expected:?}, got {}",
+                match got {
+                    Ok(ms) => format!("{} migrations", ms.len()),
+                    Err(ds) => shown(&ds),
+                }
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The order each tool gives, where file-name order would be wrong, and the ids.
+fn orders_and_ids_follow_the_tools(set: &str, read: &[SourceMigration]) {
+    match set {
+        "stash" => stash(read),
+        "vaultwarden" => vaultwarden(read),
+        "homarr" => homarr(read),
+        "pocket-id" => pocket_id(read),
+        "ncps" => ncps(read),
+        "pingvin-share" => pingvin(read),
+        _ => {}
+    }
+}
+
+/// golang-migrate: numeric, unpadded.
+fn stash(stash: &[SourceMigration]) {
+    assert_eq!(
+        stash[..3].iter().map(|m| m.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(stash[29].file_name, "30_ignore_autotag.up..sql");
+}
+
+/// diesel: `2024-03-13_170000_…` sorts by its time, and keeps diesel's version as its id.
+fn vaultwarden(vaultwarden: &[SourceMigration]) {
+    let quirk = vaultwarden
+        .iter()
+        .position(|m| m.source_id == "2024-03-13")
+        .unwrap();
+    assert_eq!(vaultwarden[quirk].version, 20_240_313_170_000);
+    assert!(vaultwarden[quirk - 1].source_id.as_str() < "2024-03-13");
+    assert_eq!(vaultwarden[0].source_id, "2018-01-14-171611");
+    // the comment-only diesel ups are kept, with nothing to run
+    assert!(
+        vaultwarden
+            .iter()
+            .any(|m| migrate_runtime::sql::statements(&m.sql).is_empty())
+    );
+}
+
+/// drizzle: the journal's `when` is the id; files stepping out of the transaction keep it.
+fn homarr(homarr: &[SourceMigration]) {
+    assert_eq!(homarr[0].source_id, "1715334238443");
+    assert!(homarr.iter().all(|m| m.transaction));
+}
+
+/// pocket-id's files bring their own BEGIN/COMMIT.
+fn pocket_id(pocket: &[SourceMigration]) {
+    assert!(pocket.iter().filter(|m| !m.transaction).count() >= 71);
+}
+
+/// goose: NO TRANSACTION, and only the Up section runs, at its file lines.
+fn ncps(ncps: &[SourceMigration]) {
+    assert_eq!(ncps.iter().filter(|m| !m.transaction).count(), 2);
+    assert!(ncps.iter().all(|m| !m.sql.contains("+goose")));
+}
+
+/// Prisma: the folder name is the id.
+fn pingvin(pingvin: &[SourceMigration]) {
+    assert_eq!(pingvin[0].source_id, "20221011172612_init");
+    assert_eq!(pingvin[0].file_name, "20221011172612_init/migration.sql");
+}
+
+/// Every file of the shared corpus is in this crate's copy (CI has only the repository).
+#[test]
+fn the_copy_is_complete() {
+    let shared = Path::new("/work/shared/corpus");
+    if !shared.is_dir() {
+        return;
+    }
+    fn files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut all = Vec::new();
+    files(shared, shared, &mut all);
+    for file in all {
+        assert_eq!(
+            std::fs::read(shared.join(&file)).unwrap(),
+            std::fs::read(corpus("").join(&file)).unwrap_or_default(),
+            "{}",
+            file.display()
+        );
+    }
+}

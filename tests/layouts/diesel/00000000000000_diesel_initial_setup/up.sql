@@ -1,0 +1,1 @@
+-- diesel writes Postgres helpers here; nothing for SQLite

@@ -1,0 +1,5 @@
+COMMIT;
+--> statement-breakpoint
+ALTER TABLE `tags` RENAME TO `labels`;
+--> statement-breakpoint
+BEGIN;

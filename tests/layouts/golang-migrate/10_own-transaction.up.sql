@@ -1,0 +1,4 @@
+BEGIN;
+CREATE TABLE audit (at TEXT);
+INSERT INTO audit VALUES (1);
+COMMIT;

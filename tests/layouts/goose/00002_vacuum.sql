@@ -1,0 +1,4 @@
+-- +goose NO TRANSACTION
+-- +goose Up
+VACUUM;
+-- +goose Down

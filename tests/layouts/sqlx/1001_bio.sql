@@ -1,0 +1,2 @@
+-- written for Postgres
+ALTER TABLE users ADD COLUMN IF NOT EXISTS bio TEXT;
