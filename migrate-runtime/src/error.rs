@@ -227,7 +227,7 @@ pub enum Error {
     )]
     ImportUnknown {
         /// The tool that made the table.
-        tool: crate::check::layout::Layout,
+        tool: crate::Layout,
         /// The table.
         table: String,
         /// The migrations unknown to the binary, as the tool identifies them.
@@ -246,7 +246,7 @@ pub enum Error {
     )]
     ImportUnfinished {
         /// The tool that made the table.
-        tool: crate::check::layout::Layout,
+        tool: crate::Layout,
         /// The table.
         table: String,
         /// The rows, as the tool identifies them, each with its state.
@@ -263,7 +263,7 @@ pub enum Error {
     )]
     ImportOutOfOrder {
         /// The tool that made the table.
-        tool: crate::check::layout::Layout,
+        tool: crate::Layout,
         /// The table.
         table: String,
         /// The embedded versions older than `latest` that the tool did not apply.
@@ -292,7 +292,7 @@ pub enum Error {
     )]
     ImportUnreadable {
         /// The tool whose table name (and shape) it has.
-        tool: crate::check::layout::Layout,
+        tool: crate::Layout,
         /// The table.
         table: String,
         /// What is wrong.
@@ -319,8 +319,8 @@ fn ran_lines(lines: &[usize]) -> String {
 }
 
 /// How `tool` repairs a migration that did not finish.
-fn repair(tool: crate::check::layout::Layout) -> &'static str {
-    use crate::check::layout::Layout;
+fn repair(tool: crate::Layout) -> &'static str {
+    use crate::Layout;
     match tool {
         Layout::Sqlx => {
             "undo what the failed migration did, then delete its row, as sqlx itself refuses to run past it"

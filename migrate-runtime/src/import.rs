@@ -30,7 +30,7 @@
 //! A database golang-migrate brought to version 1 continues with version 2:
 //!
 //! ```
-//! use migrate_runtime::check::layout::Layout;
+//! use migrate_runtime::Layout;
 //! use migrate_runtime::{Migration, Migrations, checksum};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -61,7 +61,7 @@
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::check::layout::Layout;
+use crate::Layout;
 use crate::{Error, Migration, Migrations, Result};
 
 /// The history [`Migrations::run`](crate::Migrations::run) imported from another

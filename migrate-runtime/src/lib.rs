@@ -38,6 +38,7 @@ mod error;
 mod exec;
 mod foreign_keys;
 pub mod import;
+mod layout;
 mod migration;
 pub mod name;
 pub mod rules;
@@ -48,8 +49,12 @@ mod trial;
 pub use checksum::checksum;
 pub use error::Error;
 pub use foreign_keys::Violation;
-pub use migration::{Function, Migration, Migrations};
-pub use run::{Applied, AppliedMigration, DEFAULT_BUSY_TIMEOUT, Report, Runner, Status, Warning};
+pub use layout::Layout;
+pub use migration::{Function, Migration, Migrations, SourceMigration};
+pub use run::{
+    Applied, AppliedMigration, DEFAULT_BUSY_TIMEOUT, Report, Runner, Status, TRACKING_TABLE,
+    Warning,
+};
 pub use trial::Trial;
 
 /// `Result` with this crate's [`Error`].

@@ -1,6 +1,7 @@
 //! The embedded migrations: one [`Migration`] per file, gathered in [`Migrations`].
 
 use std::fmt;
+use std::path::PathBuf;
 
 /// One migration, as embedded by `migrations!`.
 ///
@@ -230,7 +231,7 @@ impl Migrations {
     ///
     /// The texts are leaked, so that the set is `'static` like an embedded one: call it
     /// once per process, not in a loop.
-    pub fn from_sources(sources: Vec<crate::check::SourceMigration>) -> Self {
+    pub fn from_sources(sources: Vec<SourceMigration>) -> Self {
         let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
         let migrations: Vec<Migration> = sources
             .into_iter()
@@ -296,4 +297,34 @@ impl IntoIterator for &Migrations {
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
+}
+
+/// A migration file read from a folder that passed every check: what
+/// [`check::check_dir`](crate::check::check_dir) returns and [`Migrations::from_sources`]
+/// takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceMigration {
+    /// The version number.
+    pub version: i64,
+    /// The description (`create_users`).
+    pub name: String,
+    /// The file name (`001_create_users.sql`).
+    pub file_name: String,
+    /// The file's path.
+    pub path: PathBuf,
+    /// The file's path as shown in messages, relative to the crate's `Cargo.toml`.
+    pub display_path: String,
+    /// The SQL, without a leading byte-order mark.
+    pub sql: String,
+    /// [`checksum`](crate::checksum()) of the SQL.
+    pub checksum: [u8; 32],
+    /// [`chain`](crate::checksum::chain) over the set up to and including this migration.
+    pub chain: [u8; 32],
+    /// `false` when the first line is [`-- migrate:no-transaction`](crate::rules::NO_TRANSACTION)
+    /// (or the layout's own way of saying it).
+    pub transaction: bool,
+    /// The identifier the folder's tool gives the migration, for importing that
+    /// tool's history (see [`Migration::source_id`](crate::Migration::source_id));
+    /// empty in the native layout.
+    pub source_id: String,
 }

@@ -13,42 +13,15 @@ mod schema;
 mod source;
 mod validate;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
 pub use source::read_dir;
 pub use validate::{validate, validate_with};
 
-/// The table in which the runtime records applied migrations.
-pub const TRACKING_TABLE: &str = "schema_migrations";
-
-/// A migration file that passed every check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceMigration {
-    /// The version number.
-    pub version: i64,
-    /// The description (`create_users`).
-    pub name: String,
-    /// The file name (`001_create_users.sql`).
-    pub file_name: String,
-    /// The file's path.
-    pub path: PathBuf,
-    /// The file's path as shown in messages, relative to the crate's `Cargo.toml`.
-    pub display_path: String,
-    /// The SQL, without a leading byte-order mark.
-    pub sql: String,
-    /// [`checksum`](crate::checksum()) of the SQL.
-    pub checksum: [u8; 32],
-    /// [`chain`](crate::checksum::chain) over the set up to and including this migration.
-    pub chain: [u8; 32],
-    /// `false` when the first line is [`-- migrate:no-transaction`](crate::rules::NO_TRANSACTION)
-    /// (or the layout's own way of saying it).
-    pub transaction: bool,
-    /// The identifier the folder's tool gives the migration, for importing that
-    /// tool's history (see [`Migration::source_id`](crate::Migration::source_id));
-    /// empty in the native layout.
-    pub source_id: String,
-}
+pub use crate::layout::Layout;
+pub use crate::migration::SourceMigration;
+pub use crate::run::TRACKING_TABLE;
 
 /// Reads and checks every migration in `dir`, then applies them in order to an
 /// in-memory database with `PRAGMA foreign_keys = ON`.
