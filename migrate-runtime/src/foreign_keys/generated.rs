@@ -453,7 +453,7 @@ impl Gen {
             )],
             22 => vec![format!("DELETE FROM {table}")],
             _ => vec![format!(
-                "INSERT OR IGNORE INTO {table} (id) SELECT id + 1 FROM {other}"
+                "INSERT OR IGNORE INTO {table} (id) SELECT id + 1 FROM {other} LIMIT 3"
             )],
         }
     }
