@@ -17,13 +17,15 @@ static TS_MERGED: Migrations = migrate::migrations!("tests/sets/ts_merged");
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-fn chains(conn: &Connection) -> rusqlite::Result<Vec<(i64, String)>> {
+fn chains(conn: &Connection) -> rusqlite::Result<Vec<(migrate::Version, String)>> {
     conn.prepare("SELECT version, chain FROM schema_migrations ORDER BY version")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([], |r| {
+            Ok((migrate::Version::from(r.get::<_, i64>(0)?), r.get(1)?))
+        })?
         .collect()
 }
 
-fn embedded_chains(set: &Migrations) -> Vec<(i64, String)> {
+fn embedded_chains(set: &Migrations) -> Vec<(migrate::Version, String)> {
     set.iter()
         .map(|m| (m.version(), to_hex(m.chain())))
         .collect()
@@ -68,7 +70,9 @@ fn an_edit_at_any_position_is_refused() -> TestResult {
         let set = read(dir.path())?;
         let err = set.run(&mut Connection::open(&db)?).unwrap_err();
         match err {
-            Error::Modified { version, .. } => assert_eq!(version, i64::try_from(edited)?),
+            Error::Modified { version, .. } => {
+                assert_eq!(version, migrate::Version::try_from(edited)?)
+            }
             other => panic!("edit of {edited}: expected Modified, got {other:?}"),
         }
         assert_eq!(
@@ -178,7 +182,10 @@ fn single_transaction_applies_all_or_nothing() -> TestResult {
     assert_eq!(report.applied.len(), EXAMPLE.len());
     assert_eq!(chains(&conn)?, embedded_chains(&EXAMPLE));
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    assert_eq!(Some(version), EXAMPLE.latest_version());
+    assert_eq!(
+        Some(migrate::Version::from(version)),
+        EXAMPLE.latest_version()
+    );
     assert!(EXAMPLE.status(&conn)?.is_up_to_date());
     Ok(())
 }

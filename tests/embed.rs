@@ -23,7 +23,7 @@ fn embedded_set_equals_a_runtime_recomputation() {
 
 #[test]
 fn embedded_set_is_sorted_with_unique_versions() {
-    let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version()).collect();
+    let versions: Vec<migrate::Version> = MIGRATIONS.iter().map(|m| m.version()).collect();
     assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
     assert_eq!(MIGRATIONS.get(2).map(|m| m.name()), Some("add_users_bio"));
 }

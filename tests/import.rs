@@ -22,7 +22,11 @@ const NAMES: [&str; 3] = ["create_users", "create_posts", "index_posts"];
 
 /// The three migrations of `sql` with these versions and source ids, with checksums
 /// and chains computed as the macro does.
-fn set_of(versions: [i64; 3], source_ids: [&'static str; 3], sql: [&'static str; 3]) -> Migrations {
+fn set_of(
+    versions: [migrate::Version; 3],
+    source_ids: [&'static str; 3],
+    sql: [&'static str; 3],
+) -> Migrations {
     let mut chain = checksum::CHAIN_START;
     let list: Vec<Migration> = (0..3)
         .map(|i| {
@@ -37,7 +41,7 @@ fn set_of(versions: [i64; 3], source_ids: [&'static str; 3], sql: [&'static str;
     Migrations::from_static(list.leak())
 }
 
-fn set(versions: [i64; 3], source_ids: [&'static str; 3]) -> Migrations {
+fn set(versions: [migrate::Version; 3], source_ids: [&'static str; 3]) -> Migrations {
     set_of(versions, source_ids, SQL)
 }
 
@@ -64,20 +68,26 @@ fn rows(conn: &Connection, table: &str) -> TestResult<Vec<Vec<Value>>> {
     Ok(rows)
 }
 
-fn history(conn: &Connection) -> TestResult<Vec<(i64, String, i64)>> {
+fn history(conn: &Connection) -> TestResult<Vec<(migrate::Version, String, i64)>> {
     let mut stmt = conn.prepare(
         "SELECT version, applied_at, duration_ms FROM schema_migrations ORDER BY version",
     )?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([], |r| {
+            Ok((
+                migrate::Version::from(r.get::<_, i64>(0)?),
+                r.get(1)?,
+                r.get(2)?,
+            ))
+        })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
-fn applied_at(conn: &Connection, version: i64) -> TestResult<String> {
+fn applied_at(conn: &Connection, version: migrate::Version) -> TestResult<String> {
     Ok(conn.query_row(
         "SELECT applied_at FROM schema_migrations WHERE version = ?1",
-        [version],
+        [i64::try_from(version)?],
         |r| r.get(0),
     )?)
 }
@@ -92,7 +102,7 @@ fn imports(
     tool: Layout,
     table: &str,
     kept_as: Option<&str>,
-    imported: &[i64],
+    imported: &[migrate::Version],
 ) -> TestResult<Connection> {
     let mut conn = Connection::open(path)?;
     let before = rows(&conn, table)?;
@@ -107,12 +117,12 @@ fn imports(
             versions: imported.to_vec(),
         })
     );
-    let applied: Vec<i64> = report
+    let applied: Vec<migrate::Version> = report
         .applied
         .iter()
         .map(|a| a.migration.version())
         .collect();
-    let rest: Vec<i64> = set
+    let rest: Vec<migrate::Version> = set
         .iter()
         .map(Migration::version)
         .filter(|v| !imported.contains(v))
@@ -124,8 +134,8 @@ fn imports(
         "the {tool} rows are unchanged"
     );
     let recorded = history(&conn)?;
-    let versions: Vec<i64> = recorded.iter().map(|r| r.0).collect();
-    let all: Vec<i64> = set.iter().map(Migration::version).collect();
+    let versions: Vec<migrate::Version> = recorded.iter().map(|r| r.0).collect();
+    let all: Vec<migrate::Version> = set.iter().map(Migration::version).collect();
     assert_eq!(versions, all);
     for (version, _, duration) in &recorded {
         if imported.contains(version) {
@@ -661,7 +671,7 @@ fn a_gap_is_imported_with_allow_out_of_order() -> TestResult {
     let mut conn = Connection::open(&path)?;
     let report = set.runner().allow_out_of_order(true).run(&mut conn)?;
     assert_eq!(report.imported.map(|i| i.versions), Some(vec![1, 3]));
-    let applied: Vec<i64> = report
+    let applied: Vec<migrate::Version> = report
         .applied
         .iter()
         .map(|a| a.migration.version())

@@ -29,7 +29,7 @@ static DETECTED: [Migrations; 8] = [
 /// What a set gives: versions, which run in a transaction, source ids, and the
 /// database's tables, indexes and triggers after `run`.
 struct Outcome {
-    versions: Vec<i64>,
+    versions: Vec<migrate::Version>,
     transactions: Vec<bool>,
     source_ids: Vec<&'static str>,
     objects: Vec<String>,

@@ -64,14 +64,17 @@ fn fresh_apply_then_second_run_applies_nothing_and_writes_nothing() -> TestResul
     let mut conn = Connection::open(&path)?;
 
     let report = EXAMPLE.run(&mut conn)?;
-    let applied: Vec<i64> = report
+    let applied: Vec<migrate::Version> = report
         .applied
         .iter()
         .map(|a| a.migration.version())
         .collect();
-    let expected: Vec<i64> = EXAMPLE.iter().map(|m| m.version()).collect();
+    let expected: Vec<migrate::Version> = EXAMPLE.iter().map(|m| m.version()).collect();
     assert_eq!(applied, expected);
-    assert_eq!(user_version(&conn), EXAMPLE.latest_version().unwrap());
+    assert_eq!(
+        migrate::Version::from(user_version(&conn)),
+        EXAMPLE.latest_version().unwrap()
+    );
     assert_eq!(history(&conn).len(), EXAMPLE.len());
     let (checksum, applied_at): (String, String) = conn.query_row(
         "SELECT checksum, applied_at FROM schema_migrations WHERE version = 1",
@@ -231,7 +234,7 @@ fn failing_migration_rolls_back_completely_and_keeps_earlier_ones() -> TestResul
         } => {
             assert_eq!((*version, name.as_str(), *line), (3, "unique_email", 5));
             assert_eq!(
-                statement,
+                statement.as_ref(),
                 "CREATE UNIQUE INDEX users_email ON users (email)"
             );
             assert!(message.contains("UNIQUE constraint failed"), "{message}");
@@ -552,5 +555,81 @@ fn a_damaged_database_is_left_untouched() -> TestResult {
     );
     drop(conn);
     assert_eq!(std::fs::read(&path)?, bytes);
+    Ok(())
+}
+
+static LONG_VERSIONS: Migrations =
+    migrate::migrations!("tests/sets/long_versions", layout = "sqlx");
+
+/// Versions beyond 64 bits (20- and 21-digit) are kept exactly, stored as zero-padded
+/// text after the integer ones, and the startup check finds the highest of them.
+#[test]
+fn versions_beyond_64_bits_are_kept_exactly_and_in_order() -> TestResult {
+    let expected: [migrate::Version; 4] = [
+        20_240_101_120_000,
+        20_240_101_120_000_000_001,
+        99_999_999_999_999_999_999,
+        100_000_000_000_000_000_000,
+    ];
+    let versions: Vec<migrate::Version> = LONG_VERSIONS.iter().map(|m| m.version()).collect();
+    assert_eq!(versions, expected);
+
+    let dir = tempfile::tempdir()?;
+    let path = db_path(&dir);
+    // The first three, as a database applied them before the fourth was written.
+    let three = tempfile::tempdir()?;
+    for m in LONG_VERSIONS.iter().take(3) {
+        std::fs::write(three.path().join(m.file_name()), m.sql())?;
+    }
+    let options = migrate::check::Options {
+        layout: Some(migrate::Layout::Sqlx),
+        ..Default::default()
+    };
+    let first = migrate::check::check_dir_opts(three.path(), "three", &options)
+        .map_err(|d| format!("{d:?}"))?;
+    let mut conn = Connection::open(&path)?;
+    assert_eq!(
+        Migrations::from_sources(first)
+            .run(&mut conn)?
+            .applied
+            .len(),
+        3
+    );
+    let report = LONG_VERSIONS.run(&mut conn)?;
+    let applied: Vec<migrate::Version> = report
+        .applied
+        .iter()
+        .map(|a| a.migration.version())
+        .collect();
+    assert_eq!(applied, [expected[3]], "only the newest is pending");
+
+    let stored: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT typeof(version), CAST(version AS TEXT) FROM schema_migrations ORDER BY version",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    assert_eq!(
+        stored,
+        [
+            ("integer".to_owned(), "20240101120000".to_owned()),
+            ("text".to_owned(), format!("{:039}", expected[1])),
+            ("text".to_owned(), format!("{:039}", expected[2])),
+            ("text".to_owned(), format!("{:039}", expected[3])),
+        ]
+    );
+    let status = LONG_VERSIONS.status(&conn)?;
+    assert!(status.is_up_to_date(), "{status:?}");
+    assert_eq!(status.version(), Some(expected[3]));
+    drop(conn);
+    let before = std::fs::read(&path)?;
+    let mut conn = Connection::open(&path)?;
+    assert!(LONG_VERSIONS.run(&mut conn)?.applied.is_empty());
+    drop(conn);
+    assert_eq!(
+        std::fs::read(&path)?,
+        before,
+        "the startup check wrote nothing"
+    );
     Ok(())
 }

@@ -271,7 +271,7 @@ fn a_failing_no_transaction_migration_says_what_ran_and_is_not_recorded() -> Tes
             ..
         } => {
             assert_eq!((*version, *line), (2, 4));
-            assert_eq!(ran, &[2, 3]);
+            assert_eq!(ran.as_ref(), &[2, 3]);
             assert!(message.contains("UNIQUE constraint failed"), "{message}");
         }
         other => panic!("expected FailedWithoutTransaction, got {other:?}"),
@@ -517,7 +517,7 @@ fn a_trial_runs_on_a_copy_and_leaves_the_original_byte_identical() -> TestResult
 
     let trial = CASCADE.trial(&path)?;
     assert!(trial.is_ok(), "{trial:?}");
-    let applied: Vec<(i64, u64)> = trial
+    let applied: Vec<(migrate::Version, u64)> = trial
         .applied
         .iter()
         .map(|a| (a.migration.version(), a.rows_changed))

@@ -98,7 +98,7 @@ pub fn checksum(sql: &str) -> [u8; 32] {
 /// `(version, checksum)` up to and including a migration.
 ///
 /// `chain(previous, version, checksum)` is the SHA-256 of the 32 bytes of `previous`,
-/// the 8 bytes of `version` (big-endian, two's complement), and the 32 bytes of
+/// the 16 bytes of `version` (big-endian, two's complement), and the 32 bytes of
 /// `checksum`. The first migration's `previous` is [`CHAIN_START`] (32 zero bytes).
 ///
 /// The macro computes it for every embedded migration, and the runner stores it with
@@ -116,7 +116,7 @@ pub fn checksum(sql: &str) -> [u8; 32] {
 /// let edited = chain(&CHAIN_START, 1, &checksum("CREATE TABLE a (y)"));
 /// assert_ne!(two, chain(&edited, 2, &checksum("CREATE TABLE b (x)")));
 /// ```
-pub fn chain(previous: &[u8; 32], version: i64, checksum: &[u8; 32]) -> [u8; 32] {
+pub fn chain(previous: &[u8; 32], version: crate::Version, checksum: &[u8; 32]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(previous);
     hasher.update(version.to_be_bytes());
@@ -205,7 +205,7 @@ mod tests {
         assert_ne!(ab, chain(&CHAIN_START, 2, &b), "missing first");
         let mut manual = Sha256::new();
         manual.update([0u8; 32]);
-        manual.update(1i64.to_be_bytes());
+        manual.update(1i128.to_be_bytes());
         manual.update(a);
         assert_eq!(
             chain(&CHAIN_START, 1, &a),

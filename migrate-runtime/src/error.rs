@@ -14,7 +14,7 @@ pub enum Error {
     )]
     Modified {
         /// Its version.
-        version: i64,
+        version: crate::Version,
         /// Its name, from the embedded set.
         name: String,
         /// The checksum recorded when it was applied.
@@ -31,7 +31,7 @@ pub enum Error {
     )]
     UnknownApplied {
         /// The versions unknown to the binary.
-        versions: Vec<i64>,
+        versions: Vec<crate::Version>,
     },
 
     /// A pending migration is older than one already applied (usually merged late from a branch).
@@ -41,11 +41,11 @@ pub enum Error {
     )]
     OutOfOrder {
         /// The pending migration's version.
-        version: i64,
+        version: crate::Version,
         /// Its name.
         name: String,
         /// The highest applied version.
-        latest: i64,
+        latest: crate::Version,
     },
 
     /// A statement of a migration failed; the migration was rolled back.
@@ -55,13 +55,13 @@ pub enum Error {
     )]
     Failed {
         /// The migration's version.
-        version: i64,
+        version: crate::Version,
         /// Its name.
         name: String,
         /// The line of the statement in the migration file.
         line: usize,
         /// The statement that failed.
-        statement: String,
+        statement: Box<str>,
         /// SQLite's message.
         message: String,
         /// The underlying error.
@@ -77,7 +77,7 @@ pub enum Error {
     )]
     ForeignKeyViolation {
         /// The migration's version.
-        version: i64,
+        version: crate::Version,
         /// Its name.
         name: String,
         /// The rows that break a foreign key (from `PRAGMA foreign_key_check`).
@@ -94,17 +94,17 @@ pub enum Error {
     )]
     FailedWithoutTransaction {
         /// The migration's version.
-        version: i64,
+        version: crate::Version,
         /// Its name.
         name: String,
         /// The line of the statement that failed.
         line: usize,
         /// The statement that failed.
-        statement: String,
+        statement: Box<str>,
         /// What went wrong.
         message: String,
         /// The lines of the statements that ran before it and stay applied.
-        ran: Vec<usize>,
+        ran: Box<[usize]>,
     },
 
     /// The migrations call an application-defined SQL function, declared with
@@ -267,9 +267,9 @@ pub enum Error {
         /// The table.
         table: String,
         /// The embedded versions older than `latest` that the tool did not apply.
-        pending: Vec<i64>,
+        pending: Vec<crate::Version>,
         /// The highest version the tool applied.
-        latest: i64,
+        latest: crate::Version,
     },
 
     /// On the first run, the database has the history tables of several tools, so

@@ -75,7 +75,7 @@ pub struct Imported {
     /// `schema_migrations_dbmate`.
     pub table: String,
     /// The versions recorded as applied in `schema_migrations`, in order.
-    pub versions: Vec<i64>,
+    pub versions: Vec<crate::Version>,
 }
 
 /// A table another tool keeps its history in.
@@ -274,7 +274,7 @@ fn plan(conn: &Connection, migrations: &Migrations, allow: bool) -> Result<Optio
     let entries = read(conn, source)?;
     let applied = resolve(source, &entries, migrations)?;
     if !allow && let Some((latest, _)) = applied.last() {
-        let skipped: Vec<i64> = migrations
+        let skipped: Vec<crate::Version> = migrations
             .iter()
             .filter(|m| m.version() < latest.version())
             .filter(|m| !applied.iter().any(|(a, _)| a.version() == m.version()))
@@ -472,10 +472,10 @@ fn resolve(
         Layout::Drizzle => {
             let highest = entries
                 .iter()
-                .filter_map(|e| e.id.parse::<i64>().ok())
+                .filter_map(|e| e.id.parse::<crate::Version>().ok())
                 .max();
             for m in migrations {
-                let when = m.source_id().parse::<i64>().ok();
+                let when = m.source_id().parse::<crate::Version>().ok();
                 if let (Some(when), Some(highest)) = (when, highest)
                     && when <= highest
                     && !applied.iter().any(|(a, _)| a.version() == m.version())
@@ -571,7 +571,7 @@ fn write(conn: &Connection, plan: &Plan) -> rusqlite::Result<Imported> {
     for (m, at) in &plan.applied {
         chain = crate::checksum::chain(&chain, m.version(), m.checksum());
         insert.execute(rusqlite::params![
-            m.version(),
+            crate::run::stored(m.version()),
             m.name(),
             m.checksum_hex(),
             crate::checksum::to_hex(&chain),

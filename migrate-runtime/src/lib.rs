@@ -50,7 +50,7 @@ pub use checksum::checksum;
 pub use error::Error;
 pub use foreign_keys::Violation;
 pub use layout::Layout;
-pub use migration::{Function, Migration, Migrations, SourceMigration};
+pub use migration::{Function, Migration, Migrations, SourceMigration, Version};
 pub use run::{
     Applied, AppliedMigration, DEFAULT_BUSY_TIMEOUT, Report, Runner, Status, TRACKING_TABLE,
     Warning,

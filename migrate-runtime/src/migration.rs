@@ -3,6 +3,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// A migration's version: the number its file name starts with, kept exactly, also
+/// beyond 64 bits (20-digit versions exist in real folders). `schema_migrations` stores
+/// it as an integer when it fits in one, else as zero-padded decimal text (see
+/// [`TRACKING_TABLE`](crate::TRACKING_TABLE)).
+pub type Version = i128;
+
 /// One migration, as embedded by `migrations!`.
 ///
 /// # Examples
@@ -15,7 +21,7 @@ use std::path::PathBuf;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Migration {
-    version: i64,
+    version: Version,
     name: &'static str,
     file_name: &'static str,
     sql: &'static str,
@@ -29,7 +35,7 @@ impl Migration {
     /// A migration. The macro calls this: `checksum` is [`checksum(sql)`](crate::checksum())
     /// and `chain` is [`chain`](crate::checksum::chain) over the set up to this migration.
     pub const fn new(
-        version: i64,
+        version: Version,
         name: &'static str,
         file_name: &'static str,
         sql: &'static str,
@@ -79,7 +85,7 @@ impl Migration {
     }
 
     /// The version, from the file name's digits.
-    pub const fn version(&self) -> i64 {
+    pub const fn version(&self) -> Version {
         self.version
     }
 
@@ -276,7 +282,7 @@ impl Migrations {
     }
 
     /// The migration with this version.
-    pub fn get(&self, version: i64) -> Option<&'static Migration> {
+    pub fn get(&self, version: Version) -> Option<&'static Migration> {
         let index = self
             .migrations
             .binary_search_by_key(&version, Migration::version)
@@ -285,7 +291,7 @@ impl Migrations {
     }
 
     /// The highest version, if there are migrations.
-    pub fn latest_version(&self) -> Option<i64> {
+    pub fn latest_version(&self) -> Option<Version> {
         self.migrations.last().map(Migration::version)
     }
 }
@@ -305,7 +311,7 @@ impl IntoIterator for &Migrations {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceMigration {
     /// The version number.
-    pub version: i64,
+    pub version: Version,
     /// The description (`create_users`).
     pub name: String,
     /// The file name (`001_create_users.sql`).

@@ -1,5 +1,6 @@
 //! The migration file name grammar: `<digits>_<name>.sql`.
 
+use crate::Version;
 use std::fmt;
 
 /// A valid migration file name, split into its parts.
@@ -8,7 +9,7 @@ pub struct FileName<'a> {
     /// The version, as written (`"001"`).
     pub digits: &'a str,
     /// The version's value.
-    pub version: i64,
+    pub version: Version,
     /// The description after the first `_` (`"create_users"`).
     pub name: &'a str,
 }
@@ -23,7 +24,7 @@ pub enum NameError {
     },
     /// A `.down.sql` file: only forward migrations exist.
     Down,
-    /// The version does not fit in an `i64`.
+    /// The version has more digits than a [`Version`] holds (38).
     VersionTooLarge,
 }
 
@@ -85,7 +86,7 @@ pub fn parse_file_name(file_name: &str) -> Result<FileName<'_>, NameError> {
         return Err(invalid());
     }
     let version = digits
-        .parse::<i64>()
+        .parse::<Version>()
         .map_err(|_| NameError::VersionTooLarge)?;
     Ok(FileName {
         digits,
@@ -204,8 +205,13 @@ mod tests {
             (Some("20240101120000"), "add_tags".to_owned())
         );
         assert_eq!(
-            parse_file_name("99999999999999999999_big.sql"),
+            parse_file_name("1234567890123456789012345678901234567890_big.sql"),
             Err(NameError::VersionTooLarge)
+        );
+        // 20 digits are a version like any other.
+        assert_eq!(
+            parse_file_name("20240101120000000001_big.sql").map(|f| f.version),
+            Ok(20_240_101_120_000_000_001)
         );
     }
 

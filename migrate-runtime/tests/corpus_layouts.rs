@@ -238,7 +238,8 @@ fn every_set_in_its_own_layout() {
             (Expected::Ok(count), Ok(migrations)) => {
                 orders_and_ids_follow_the_tools(set, &migrations);
                 assert_eq!(migrations.len(), count, "{set}");
-                let versions: Vec<i64> = migrations.iter().map(|m| m.version).collect();
+                let versions: Vec<migrate_runtime::Version> =
+                    migrations.iter().map(|m| m.version).collect();
                 assert!(
                     versions.windows(2).all(|w| w[0] < w[1]),
                     "{set}: {versions:?}"

@@ -1,6 +1,7 @@
 //! Reading the folder: file names, numbering, encoding, and what the statements show
 //! without running them.
 
+use crate::Version;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -27,7 +28,7 @@ const NAME_RULE: &str = "names are `<version>_<name>.sql`: the version in digits
 struct Named {
     file_name: String,
     digits: String,
-    version: i64,
+    version: Version,
     name: String,
 }
 
@@ -203,9 +204,9 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
 struct Target {
     /// The new file name.
     file_name: String,
-    version: i64,
+    version: Version,
     /// The version the file's own digits ask for, in the folder's width, if any.
-    asked: Option<i64>,
+    asked: Option<Version>,
     /// The file holding `asked`, when that is why the file gets another version.
     holder: Option<String>,
 }
@@ -231,7 +232,7 @@ struct Holder {
 struct Plan {
     width: usize,
     /// Final version → the file that will hold it.
-    versions: BTreeMap<i64, Holder>,
+    versions: BTreeMap<Version, Holder>,
     /// Current file name → new name; `None` when no version of the folder's width is free.
     renames: BTreeMap<String, Option<Target>>,
 }
@@ -240,7 +241,7 @@ impl Plan {
     fn new(named: &[Named], misnamed: &[Misnamed]) -> Self {
         let width = folder_width(named, misnamed);
         let timestamps = width >= TIMESTAMP_DIGITS;
-        let mut versions: BTreeMap<i64, Holder> = BTreeMap::new();
+        let mut versions: BTreeMap<Version, Holder> = BTreeMap::new();
         // (current name, own digits, description) of every file that needs a new name
         let mut movers: Vec<(&str, Option<&str>, &str)> = Vec::new();
         for n in named {
@@ -261,7 +262,7 @@ impl Plan {
         }
 
         // The version a file's own digits ask for, in the folder's width.
-        let own = |digits: Option<&str>| -> Option<i64> {
+        let own = |digits: Option<&str>| -> Option<Version> {
             let digits = digits?;
             if timestamps {
                 // a shorter or longer timestamp: `202401011200` → `20240101120000`
@@ -274,18 +275,18 @@ impl Plan {
                 }
                 fitted.parse().ok()
             } else {
-                let v: i64 = digits.parse().ok()?;
+                let v: Version = digits.parse().ok()?;
                 (format!("{v:0width$}").len() == width).then_some(v)
             }
         };
-        let mut movers: Vec<(&str, Option<i64>, &str)> = movers
+        let mut movers: Vec<(&str, Option<Version>, &str)> = movers
             .into_iter()
             .map(|(file, digits, name)| (file, own(digits), name))
             .collect();
         movers.sort_by_key(|&(file, asked, _)| (asked.is_none(), asked, file));
 
         let mut renames: BTreeMap<String, Option<Target>> = BTreeMap::new();
-        let holder_of = |versions: &BTreeMap<i64, Holder>, v: Option<i64>| {
+        let holder_of = |versions: &BTreeMap<Version, Holder>, v: Option<Version>| {
             v.and_then(|v| versions.get(&v))
                 .map(|h| h.file_name.clone())
         };
@@ -364,7 +365,7 @@ impl Plan {
         self.renames.get(file_name).and_then(Option::as_ref)
     }
 
-    fn pad(&self, version: i64) -> String {
+    fn pad(&self, version: Version) -> String {
         format!("{version:0width$}", width = self.width)
     }
 
@@ -438,7 +439,7 @@ fn looks_like_a_time(digits: &str) -> bool {
 
 /// The version after `version`: the next second, minute or hour for a timestamp of
 /// 14, 12 or 10 digits (`YYYYMMDDHH[MM[SS]]`), the next number otherwise.
-fn next_timestamp(version: i64, width: usize) -> Option<i64> {
+fn next_timestamp(version: Version, width: usize) -> Option<Version> {
     let fields = match width {
         14 => 6,
         12 => 5,
@@ -446,14 +447,14 @@ fn next_timestamp(version: i64, width: usize) -> Option<i64> {
         _ => return version.checked_add(1),
     };
     // [year, month, day, hour, minute, second], the missing ones 0
-    let mut t = [0_i64; 6];
+    let mut t = [0 as Version; 6];
     let mut rest = version;
     for i in (1..fields).rev() {
         t[i] = rest % 100;
         rest /= 100;
     }
     t[0] = rest;
-    let days = |year: i64, month: i64| match month {
+    let days = |year: Version, month: Version| match month {
         4 | 6 | 9 | 11 => 30,
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
         2 => 28,
@@ -505,7 +506,10 @@ fn name_error(display_path: &str, m: &Misnamed, plan: &Plan) -> Diagnostic {
         ),
         Problem::TooLarge => Diagnostic::new(
             display_path,
-            format!("migration version in `{file_name}` does not fit in a 64-bit signed integer"),
+            format!(
+                "migration version in `{file_name}` is beyond the largest version, {}",
+                Version::MAX
+            ),
         )
         .with_help(match rename {
             Some(rename) => format!(
@@ -550,7 +554,7 @@ fn duplicates(named: &[Named], plan: &Plan, display_dir: &str) -> Vec<Diagnostic
     let timestamps = width >= TIMESTAMP_DIGITS;
     // Duplicates among the files of the folder's width: the first by name keeps the
     // version, the others are new.
-    let mut by_version: BTreeMap<i64, Vec<&Named>> = BTreeMap::new();
+    let mut by_version: BTreeMap<Version, Vec<&Named>> = BTreeMap::new();
     for n in named.iter().filter(|n| n.digits.len() == width) {
         by_version.entry(n.version).or_default().push(n);
     }
@@ -692,7 +696,7 @@ fn gaps(plan: &Plan, display_dir: &str) -> Vec<Diagnostic> {
     let timestamps = width >= TIMESTAMP_DIGITS;
     // Gaps in the versions the files have once renamed.
     if !timestamps {
-        let versions: Vec<(&i64, &Holder)> = plan.versions.iter().collect();
+        let versions: Vec<(&Version, &Holder)> = plan.versions.iter().collect();
         for pair in versions.windows(2) {
             let ((&low, low_file), (&high, high_file)) = (pair[0], pair[1]);
             if high - low <= 1 {
@@ -1144,7 +1148,7 @@ mod tests {
         let plain = name::parts(&format!("0_{description}.sql")).1;
         let existing = good.get(rng.usize(..good.len().max(1))).map(|f| {
             let digits = f.split('_').next().unwrap_or_default().to_owned();
-            let version: i64 = digits.parse().unwrap_or(1);
+            let version: Version = digits.parse().unwrap_or(1);
             (digits, version)
         });
         let (digits, version) = existing.unwrap_or_else(|| (format!("{:0width$}", 1), 1));
@@ -1153,7 +1157,7 @@ mod tests {
             if width >= TIMESTAMP_DIGITS {
                 version + 1
             } else {
-                version + i64::try_from(good.len()).unwrap_or(0)
+                version + Version::try_from(good.len()).unwrap_or(0)
             }
         );
         match rng.u8(..12) {
@@ -1168,7 +1172,7 @@ mod tests {
             7 | 8 => format!("{version:0w$}_{plain}.sql", w = width + 1),
             9 if width >= TIMESTAMP_DIGITS => format!("{:03}_{plain}.sql", rng.i64(0..1000)),
             9 => format!("2024010111{:04}_{plain}.sql", rng.u32(..10_000)),
-            10 => format!("{}_{plain}.sql", "9".repeat(20)),
+            10 => format!("{}_{plain}.sql", "9".repeat(40)),
             _ => format!("{version}_{description}.sql"),
         }
     }

@@ -211,7 +211,7 @@ fn check_build_and_runner(seed: u64, outcomes: &[Outcome], whole_set_ok: bool) {
     let all = crate::check::sources(&all);
     let mut accepted: Vec<SourceMigration> = Vec::new();
     for (i, outcome) in outcomes.iter().enumerate() {
-        let version = i64::try_from(i + 1).unwrap();
+        let version = crate::Version::try_from(i + 1).unwrap();
         // Versions, names and chains as in the whole sequence; validation reads only
         // the SQL and the order.
         let m = all[i].clone();

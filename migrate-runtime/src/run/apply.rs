@@ -51,9 +51,9 @@ pub(super) fn apply_without_transaction(
             version: migration.version(),
             name: migration.name().to_owned(),
             line,
-            statement: statement.to_owned(),
+            statement: statement.into(),
             message,
-            ran: ran.to_vec(),
+            ran: ran.into(),
         }
     };
     for statement in statements {
@@ -169,7 +169,7 @@ pub(super) fn failed(
         version: migration.version(),
         name: migration.name().to_owned(),
         line,
-        statement: statement.to_owned(),
+        statement: statement.into(),
         message: crate::exec::sqlite_message(&error).0,
         error: Box::new(error),
     })

@@ -6,6 +6,13 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::{Error, Migration, Migrations, Result};
 
 /// The table in which the runtime records applied migrations.
+///
+/// One row per applied migration: `version` (an integer; a version beyond 64 bits,
+/// such as a 20-digit timestamp, as 39-digit zero-padded decimal text, which sorts
+/// after every integer and among itself in numeric order), `name`, `checksum` and
+/// `chain` (lowercase hexadecimal), `applied_at` (UTC, ISO 8601) and `duration_ms`.
+/// The table is keyed by `version` (`WITHOUT ROWID`), so the startup check reads the
+/// highest one with one index descent.
 pub const TRACKING_TABLE: &str = "schema_migrations";
 
 /// The columns of `schema_migrations`, in the order `read_history` selects them.
@@ -19,13 +26,47 @@ pub(super) const TRACKING_COLUMNS: [&str; 6] = [
 ];
 
 pub(crate) const CREATE_TRACKING_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
+    version PRIMARY KEY,
     name TEXT NOT NULL,
     checksum TEXT NOT NULL,
     chain TEXT NOT NULL,
     applied_at TEXT NOT NULL,
     duration_ms INTEGER NOT NULL
-)";
+) WITHOUT ROWID";
+
+/// A version as stored in `schema_migrations`: an integer when it fits in 64 bits,
+/// else 39-digit zero-padded decimal text (so that versions sort in numeric order).
+pub(crate) fn stored(version: crate::Version) -> rusqlite::types::Value {
+    match i64::try_from(version) {
+        Ok(v) => rusqlite::types::Value::Integer(v),
+        Err(_) => rusqlite::types::Value::Text(format!("{version:039}")),
+    }
+}
+
+/// A version read back from `schema_migrations` (see [`stored`]).
+pub(crate) fn read_version(
+    value: rusqlite::types::ValueRef<'_>,
+) -> rusqlite::Result<crate::Version> {
+    use rusqlite::types::{FromSqlError, ValueRef};
+    match value {
+        ValueRef::Integer(v) => Ok(crate::Version::from(v)),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    Box::new(FromSqlError::InvalidType),
+                )
+            }),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            other.data_type(),
+            Box::new(FromSqlError::InvalidType),
+        )),
+    }
+}
 
 /// The applied migration with the highest version: the one row the startup check reads.
 pub(super) const READ_TIP: &str =
@@ -39,7 +80,7 @@ pub(super) const INSERT_APPLIED: &str =
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedMigration {
     /// The migration's version.
-    pub version: i64,
+    pub version: crate::Version,
     /// Its name when it was applied.
     pub name: String,
     /// Its checksum when it was applied, in lowercase hexadecimal.
@@ -56,7 +97,7 @@ pub struct AppliedMigration {
 /// The highest applied version and its chain, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Tip {
-    pub(super) version: i64,
+    pub(super) version: crate::Version,
     pub(super) chain: Option<[u8; 32]>,
 }
 
@@ -71,7 +112,7 @@ pub(super) fn read_tip(conn: &Connection) -> rusqlite::Result<Option<Tip>> {
             _ => None,
         };
         Ok(Tip {
-            version: row.get(0)?,
+            version: read_version(row.get_ref(0)?)?,
             chain,
         })
     })
@@ -113,7 +154,7 @@ pub(super) fn record(
     });
     conn.prepare_cached(INSERT_APPLIED)?
         .execute(rusqlite::params![
-            migration.version(),
+            stored(migration.version()),
             migration.name(),
             migration.checksum_hex(),
             crate::checksum::to_hex(&chain),
@@ -134,9 +175,9 @@ pub(super) fn record(
 
 /// Computes every stored chain again, in version order, from the embedded checksums.
 pub(super) fn rechain(conn: &Connection, migrations: &Migrations) -> rusqlite::Result<Tip> {
-    let versions: Vec<i64> = conn
+    let versions: Vec<crate::Version> = conn
         .prepare("SELECT version FROM schema_migrations ORDER BY version")?
-        .query_map([], |r| r.get(0))?
+        .query_map([], |r| read_version(r.get_ref(0)?))?
         .collect::<rusqlite::Result<_>>()?;
     let mut update = conn.prepare("UPDATE schema_migrations SET chain = ?2 WHERE version = ?1")?;
     let mut chain = crate::checksum::CHAIN_START;
@@ -144,7 +185,10 @@ pub(super) fn rechain(conn: &Connection, migrations: &Migrations) -> rusqlite::R
         // Every applied version is embedded: `verify` refused unknown ones.
         let checksum = migrations.get(version).map_or([0; 32], |m| *m.checksum());
         chain = crate::checksum::chain(&chain, version, &checksum);
-        update.execute(rusqlite::params![version, crate::checksum::to_hex(&chain)])?;
+        update.execute(rusqlite::params![
+            stored(version),
+            crate::checksum::to_hex(&chain)
+        ])?;
     }
     Ok(Tip {
         version: versions.last().copied().unwrap_or(0),
@@ -175,7 +219,7 @@ pub(super) fn read_history(conn: &Connection) -> Result<Vec<AppliedMigration>> {
     let rows = stmt
         .query_map([], |row| {
             Ok(AppliedMigration {
-                version: row.get(0)?,
+                version: read_version(row.get_ref(0)?)?,
                 name: row.get(1)?,
                 checksum: row.get(2)?,
                 // Only the quick check trusts the chain: an unreadable one is no error.

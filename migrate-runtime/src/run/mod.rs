@@ -16,6 +16,7 @@ use rusqlite::{Connection, MAIN_DB, Transaction, TransactionBehavior};
 
 use self::apply::{apply, apply_without_transaction, failed, lock_file};
 pub(crate) use self::history::CREATE_TRACKING_TABLE;
+pub(crate) use self::history::stored;
 pub use self::history::{AppliedMigration, TRACKING_TABLE};
 use self::history::{Tip, read_history, read_tip, record};
 use self::report::parse_version;

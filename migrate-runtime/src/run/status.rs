@@ -18,7 +18,7 @@ pub struct Status {
 
 impl Status {
     /// The highest applied version, if any migration is applied.
-    pub fn version(&self) -> Option<i64> {
+    pub fn version(&self) -> Option<crate::Version> {
         let known = self
             .applied
             .iter()
@@ -33,7 +33,7 @@ impl Status {
 
     /// Pending migrations older than the highest applied one.
     pub fn out_of_order(&self) -> impl Iterator<Item = &'static Migration> + '_ {
-        let latest = self.version().unwrap_or(i64::MIN);
+        let latest = self.version().unwrap_or(crate::Version::MIN);
         self.pending
             .iter()
             .copied()

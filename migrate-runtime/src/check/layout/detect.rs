@@ -1,5 +1,6 @@
 //! Telling a folder's layout from its files, when `migrations!` does not name one.
 
+use crate::Version;
 use std::path::Path;
 
 use super::{Layout, entries, flat, is_sql, sections};
@@ -111,7 +112,7 @@ fn ambiguous(display_dir: &str, signals: &[Signal]) -> Diagnostic {
 }
 
 /// Whether flat `.sql` files are sqlx's rather than misnamed native ones: every name
-/// is `<digits>_<description>.sql` with a distinct version that fits in an `i64`, and
+/// is `<digits>_<description>.sql` with a distinct version that fits in an `Version`, and
 /// either some description is outside the native grammar (upper case, `-`, `.`, spaces)
 /// or the versions are unpadded sequential numbers of several widths (`1_`, …, `10_`). A native
 /// folder with a typo (`3_c.sql` among `001`, `002`) stays native.
@@ -139,7 +140,7 @@ fn written_for_sqlx(listed: &[(String, bool)]) -> bool {
         {
             return false;
         }
-        let Ok(version) = digits.parse::<i64>() else {
+        let Ok(version) = digits.parse::<Version>() else {
             return false;
         };
         if !versions.insert(version) {

@@ -3,6 +3,7 @@
 //! `meta/_journal.json` when the folder has one (`entries: [{idx, when, tag}]`, the file
 //! being `<tag>.sql`), else in the order of their numbers. `meta/` is not read otherwise.
 
+use crate::Version;
 use std::path::Path;
 
 use super::{Found, Layout, entries, is_sql, parse_version, too_large};
@@ -80,7 +81,7 @@ fn from_journal(
     };
     let mut found = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut previous: Option<i64> = None;
+    let mut previous: Option<Version> = None;
     for (i, entry) in list.iter().enumerate() {
         let (Some(serde_json::Value::Number(idx)), Some(serde_json::Value::String(tag))) =
             (entry.get("idx"), entry.get("tag"))
@@ -89,9 +90,9 @@ fn from_journal(
                 "entry {i} of the drizzle journal lacks a numeric `idx` or a `tag`"
             )));
         };
-        let Some(version) = idx.as_i64() else {
+        let Some(version) = idx.as_i64().map(Version::from) else {
             return Err(bad(format!(
-                "entry {i} of the drizzle journal has `idx` {idx}, not a whole number that fits in 64 bits"
+                "entry {i} of the drizzle journal has `idx` {idx}, not a whole number that fits in 64 bits (drizzle counts entries from 0)"
             )));
         };
         if previous.is_some_and(|p| version <= p) {

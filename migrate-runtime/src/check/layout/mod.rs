@@ -9,6 +9,7 @@ mod flat;
 mod folders;
 mod sections;
 
+use crate::Version;
 use std::path::Path;
 
 use super::SourceMigration;
@@ -90,7 +91,7 @@ pub(super) fn tagged(mut d: Diagnostic, layout: Layout) -> Diagnostic {
 #[derive(Debug, Clone)]
 struct Found {
     /// The version it runs at.
-    version: i64,
+    version: Version,
     /// The description as written.
     name: String,
     /// The path relative to the folder, with `/`.
@@ -140,7 +141,8 @@ fn select_dialects(found: Vec<Found>) -> Vec<Found> {
         None => 1,
         Some(_) => 0,
     };
-    let mut best: std::collections::BTreeMap<(i64, String), u8> = std::collections::BTreeMap::new();
+    let mut best: std::collections::BTreeMap<(Version, String), u8> =
+        std::collections::BTreeMap::new();
     for f in &found {
         let entry = best.entry(key(f)).or_default();
         *entry = (*entry).max(rank(f));
@@ -155,17 +157,20 @@ fn select_dialects(found: Vec<Found>) -> Vec<Found> {
 }
 
 /// Parses a version written in digits.
-fn parse_version(digits: &str) -> Option<i64> {
+fn parse_version(digits: &str) -> Option<Version> {
     digits.parse().ok()
 }
 
-/// The diagnostic for a version beyond `i64`.
+/// The diagnostic for a version beyond [`Version::MAX`].
 fn too_large(display_dir: &str, file_name: &str) -> Diagnostic {
     Diagnostic::new(
         format!("{display_dir}/{file_name}"),
-        format!("migration version in `{file_name}` does not fit in a 64-bit signed integer"),
+        format!(
+            "migration version in `{file_name}` is beyond the largest version, {}",
+            Version::MAX
+        ),
     )
-    .with_help("versions are stored as 64-bit signed integers (at most 9223372036854775807); use a shorter version")
+    .with_help("versions are kept exactly up to 38 digits (and 39-digit ones up to that largest one); use a shorter version")
 }
 
 /// The non-hidden entries of `dir`, sorted by name: (name, is a folder). Names that
