@@ -32,6 +32,10 @@ use crate::{Error, Migrations};
 /// Seeds that once failed, run first every time.
 const FOUND: &[u64] = &[];
 
+/// Triggers stop writing a table at this many rows, so that chains of triggers
+/// cannot grow tables exponentially over a long sequence.
+const ROWS: usize = 40;
+
 /// How many sequences `cargo test` runs.
 const DEFAULT_CASES: u64 = 400;
 
@@ -393,13 +397,17 @@ impl Gen {
                     .map_or_else(Vec::new, |t| t.columns.clone());
                 let body = match target.iter().find(|c| c.starts_with('p')) {
                     Some(p) if self.rng.bool() => {
-                        format!("INSERT OR IGNORE INTO {other} ({p}) VALUES ({row}.id % 5 + 1)")
+                        format!(
+                            "INSERT OR IGNORE INTO {other} ({p}) SELECT {row}.id % 5 + 1 WHERE (SELECT count(*) FROM {other}) < {ROWS}"
+                        )
                     }
                     Some(p) => format!("UPDATE {other} SET {p} = {row}.id % 7"),
                     None if self.rng.bool() => {
                         format!("DELETE FROM {other} WHERE id = {row}.id")
                     }
-                    None => format!("INSERT OR IGNORE INTO {other} (id) VALUES ({row}.id + 20)"),
+                    None => format!(
+                        "INSERT OR IGNORE INTO {other} (id) SELECT {row}.id + 20 WHERE (SELECT count(*) FROM {other}) < {ROWS}"
+                    ),
                 };
                 // Now and then an existing trigger again, which changes nothing (with
                 // another definition it is a build error, see check/footguns.rs).
