@@ -14,10 +14,10 @@ pub(crate) fn execute(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 ///
 /// The offset comes from rusqlite's `Error::SqlInputError`, which rusqlite before
 /// 0.41 has only with its `modern_sqlite` feature (on with `bundled`): this crate
-/// names that variant only with its `statement-offsets` feature, which the macro
-/// enables for its build-time check, so the application's rusqlite keeps the
-/// features the application chose. Without it, the message of such an error is read
-/// from the error itself and no offset is given.
+/// names that variant only with its `statement-offsets` feature (enabled by the macro
+/// for its build-time check, and by the facade's `bundled`), so the application's
+/// rusqlite keeps the features the application chose. Without it, the message of such
+/// an error is read from the error itself and no offset is given.
 pub(crate) fn sqlite_message(error: &rusqlite::Error) -> (String, Option<usize>) {
     match error {
         #[cfg(feature = "statement-offsets")]
