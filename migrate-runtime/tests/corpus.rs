@@ -14,8 +14,12 @@
 
 use std::path::{Path, PathBuf};
 
+#[allow(
+    unused_imports,
+    reason = "rusqlite 0.32's `Batch::next` is an inherent method; from 0.33 it is this trait's"
+)]
+use fallible_iterator::FallibleIterator as _;
 use migrate_runtime::sql;
-use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, Statement};
 
