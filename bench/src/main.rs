@@ -36,6 +36,10 @@ fn main() -> Result<()> {
             let set = Migrations::from_sources(sources);
             let mut conn = Connection::open(work.path().join("app.db"))?;
             #[allow(clippy::disallowed_methods, reason = "a switch for profiling runs")]
+            if std::env::var_os("MIGRATE_BENCH_FOREIGN_KEYS").is_some() {
+                conn.pragma_update(None, "foreign_keys", true)?;
+            }
+            #[allow(clippy::disallowed_methods, reason = "a switch for profiling runs")]
             if std::env::var_os("MIGRATE_BENCH_PLAIN").is_some() {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 for m in &set {
