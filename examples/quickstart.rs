@@ -31,9 +31,11 @@ fn migrate_database(path: &str) -> Result<(), migrate::Error> {
     }
     for applied in &report.applied {
         let ms = applied.duration.as_secs_f64() * 1000.0;
+        let rows = applied.rows_changed;
+        let noun = if rows == 1 { "row" } else { "rows" };
         println!(
-            "applied {} ({ms:.1} ms, {} rows changed)",
-            applied.migration, applied.rows_changed
+            "applied {} ({ms:.1} ms, {rows} {noun} changed)",
+            applied.migration
         );
     }
     if report.applied.is_empty() {
@@ -43,9 +45,14 @@ fn migrate_database(path: &str) -> Result<(), migrate::Error> {
     let version = status
         .version()
         .map_or_else(|| "none".to_owned(), |v| v.to_string());
+    let applied = status.applied.len();
+    let noun = if applied == 1 {
+        "migration"
+    } else {
+        "migrations"
+    };
     println!(
-        "database is at version {version} ({} migrations applied, {} pending)",
-        status.applied.len(),
+        "database is at version {version} ({applied} {noun} applied, {} pending)",
         status.pending.len()
     );
     Ok(())
