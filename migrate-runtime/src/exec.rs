@@ -36,8 +36,10 @@ pub(crate) fn sqlite_message(error: &rusqlite::Error) -> (String, Option<usize>)
 /// (rusqlite's `SqlInputError`, whose `Display` appends the SQL and the offset), read
 /// from its `Debug` form so that the variant need not be named.
 fn input_error_message(error: &rusqlite::Error) -> Option<String> {
-    error.sqlite_error()?;
     let debug = format!("{error:?}");
+    if !debug.starts_with("SqlInputError") {
+        return None;
+    }
     let quoted = &debug[debug.find("msg: \"")? + "msg: \"".len()..];
     let mut msg = String::new();
     let mut chars = quoted.chars();

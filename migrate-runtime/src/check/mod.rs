@@ -9,6 +9,7 @@ mod footguns;
 mod help;
 pub mod layout;
 pub mod modules;
+mod naming;
 mod schema;
 mod source;
 mod validate;
