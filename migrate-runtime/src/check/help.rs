@@ -169,6 +169,25 @@ fn missing_table(message: &str) -> Option<String> {
     Some(t.strip_prefix("main.").unwrap_or(t).to_ascii_lowercase())
 }
 
+/// The first migration after `index` that creates `table` (lowercase), as `path:line`.
+pub(super) fn created_later(
+    migrations: &[SourceMigration],
+    index: usize,
+    table: &str,
+) -> Option<String> {
+    migrations.get(index + 1..)?.iter().find_map(|m| {
+        sql::statements(&m.sql).iter().find_map(|s| {
+            (effect(s) == Effect::Creates(table.to_owned())).then(|| {
+                format!(
+                    "{}:{}",
+                    m.display_path,
+                    sql::line_column(&m.sql, s.offset).0
+                )
+            })
+        })
+    })
+}
+
 /// A statement failed while the migration ran.
 pub(super) struct Failure<'a> {
     pub conn: &'a Connection,
@@ -186,21 +205,6 @@ impl Failure<'_> {
 
     fn line_of(&self, statement: &Statement<'_>) -> usize {
         sql::line_column(&self.m().sql, statement.offset).0
-    }
-
-    /// The first later migration that creates `table`, as `path:line`.
-    fn created_later(&self, table: &str) -> Option<String> {
-        self.migrations[self.index + 1..].iter().find_map(|m| {
-            sql::statements(&m.sql).iter().find_map(|s| {
-                (effect(s) == Effect::Creates(table.to_owned())).then(|| {
-                    format!(
-                        "{}:{}",
-                        m.display_path,
-                        sql::line_column(&m.sql, s.offset).0
-                    )
-                })
-            })
-        })
     }
 
     /// The diagnostic for SQLite's `error` on statement `at`.
@@ -254,7 +258,7 @@ impl Failure<'_> {
             );
         }
         if let Some(table) = missing_table(message)
-            && let Some(place) = self.created_later(&table)
+            && let Some(place) = created_later(self.migrations, self.index, &table)
         {
             return format!(
                 "`{table}` is created by a later migration ({place}), and migrations run in version order; move this statement into a migration after that one"

@@ -9,7 +9,7 @@ use super::help::{Failure, NOT_NULL_FIX};
 use super::{Options, SourceMigration, footguns, help, schema};
 use crate::diagnostic::Diagnostic;
 use crate::exec::sqlite_message;
-use crate::foreign_keys::{self, Effect, Scope, Violation};
+use crate::foreign_keys::{self, Scope, Violation};
 use crate::sql::{self, Statement};
 
 /// An in-memory database set up as the build validates: declared functions (name,
@@ -205,17 +205,7 @@ impl Run<'_> {
             )
         } else {
             let parent = first.parent.to_ascii_lowercase();
-            let later = self.migrations[self.index + 1..].iter().find_map(|later| {
-                sql::statements(&later.sql).iter().find_map(|s| {
-                    (foreign_keys::effect(s) == Effect::Creates(parent.clone())).then(|| {
-                        format!(
-                            "{}:{}",
-                            later.display_path,
-                            sql::line_column(&later.sql, s.offset).0
-                        )
-                    })
-                })
-            });
+            let later = help::created_later(self.migrations, self.index, &parent);
             let rows = match first.rowid {
                 Some(id) => format!("`{}` row {id}", first.table),
                 None => format!("a row of `{}`", first.table),
