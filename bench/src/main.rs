@@ -12,6 +12,9 @@
 //!
 //! `--quick` stops the scaling at 1,000 migrations. `--write-set DIR N` writes the
 //! synthetic set of `N` migrations into `DIR` (used by `bench/build-cost.sh`).
+//! `--phases DIR` times each part of the macro's work on a folder, with and without
+//! the build cache; run from a dev build it shows what the macro costs at
+//! `opt-level = 0`, as in a user's build.
 
 mod generate;
 
@@ -51,6 +54,7 @@ fn main() -> Result<()> {
             }
             return Ok(());
         }
+        [flag, dir] if flag == "--phases" => return phases(Path::new(dir)),
         [flag, dir, n] if flag == "--write-set" => {
             std::fs::create_dir_all(dir)?;
             return Ok(generate::write_set(Path::new(dir), n.parse()?)?);
@@ -299,5 +303,53 @@ fn validate_child(dir: &Path) -> Result<()> {
         .ok_or("no VmHWM in /proc/self/status")?
         .trim();
     println!("{kib}");
+    Ok(())
+}
+
+/// `--phases DIR`: the time of each phase of the macro's work on a folder, in this
+/// build's profile (a dev build shows what the macro costs at `opt-level = 0`).
+fn phases(dir: &Path) -> Result<()> {
+    let start = Instant::now();
+    let sources = check::read_dir(dir, "migrations").map_err(|d| format!("{d:?}"))?;
+    let read = start.elapsed();
+    let start = Instant::now();
+    let conn = Connection::open_in_memory()?;
+    for m in &sources {
+        conn.execute_batch(&m.sql)?;
+    }
+    let plain = start.elapsed();
+    let start = Instant::now();
+    check::validate(&sources, &[]).map_err(|d| d.to_string())?;
+    let validate = start.elapsed();
+    println!(
+        "read + checksums {}   plain execute_batch {}   validate {}",
+        ms(read),
+        ms(plain),
+        ms(validate)
+    );
+    let cache = tempfile::tempdir()?;
+    let options = check::Options {
+        cache: Some(cache.path()),
+        ..check::Options::default()
+    };
+    let mut sources = sources;
+    let timed = |label: &str, sources: &[check::SourceMigration]| -> Result<()> {
+        let start = Instant::now();
+        check::validate_with(sources, &options).map_err(|d| d.to_string())?;
+        println!("   cached validation, {label}: {}", ms(start.elapsed()));
+        Ok(())
+    };
+    timed("empty cache", &sources)?;
+    timed("nothing changed", &sources)?;
+    let last = sources.len() - 1;
+    sources[last]
+        .sql
+        .push_str("\nCREATE TABLE edited_last (id INTEGER PRIMARY KEY);\n");
+    timed("newest migration edited", &sources)?;
+    timed("nothing changed", &sources)?;
+    sources[0]
+        .sql
+        .push_str("\nCREATE TABLE edited_first (id INTEGER PRIMARY KEY);\n");
+    timed("first migration edited", &sources)?;
     Ok(())
 }

@@ -188,11 +188,13 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
         .collect();
     let collations: Vec<&str> = input.collations.iter().map(String::as_str).collect();
     let modules: Vec<&str> = input.modules.iter().map(String::as_str).collect();
+    let cache = crate::env::cache_dir();
     let options = check::Options {
         layout: input.layout,
         functions: &functions,
         collations: &collations,
         modules: &modules,
+        cache: cache.as_deref(),
     };
     match check::check_dir_opts(&dir, &relative, &options) {
         Ok(migrations) => Ok(emit(&migrations, &options)),

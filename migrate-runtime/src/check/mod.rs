@@ -5,6 +5,7 @@
 //! Every file-level problem is reported at once; SQL execution stops at the first
 //! failing migration, since later ones depend on it.
 
+mod cache;
 mod footguns;
 mod help;
 pub mod layout;
@@ -72,6 +73,10 @@ pub struct Options<'a> {
     /// Virtual table modules the application loads as extensions, which the build
     /// cannot load: the statements that need them are skipped at build time.
     pub modules: &'a [&'a str],
+    /// Where the build cache of the validation lives (see the README's Performance
+    /// section); `None` validates every migration every time. Results are the same
+    /// either way.
+    pub cache: Option<&'a Path>,
 }
 
 /// [`check_dir`] with every option of the macro.

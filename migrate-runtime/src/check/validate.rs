@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::Connection;
 
+use super::cache::{self, Cache, Checkpoint};
 use super::help::{Failure, NOT_NULL_FIX};
 use super::{Options, SourceMigration, footguns, help, schema};
 use crate::diagnostic::Diagnostic;
@@ -75,16 +76,91 @@ pub fn validate_with(
             format!("cannot set up the in-memory validation database: {e}"),
         )
     };
-    let conn = connection(options).map_err(internal)?;
+    let mut conn = connection(options).map_err(internal)?;
+    let cache = options
+        .cache
+        .and_then(|dir| Cache::open(dir, migrations, options, &conn));
+    let mut start = 0;
+    if let Some(cache) = &cache
+        && let Some(checkpoint) = cache.best()
+    {
+        if checkpoint.len == migrations.len() && checkpoint.whole_set_ok {
+            cache::note_use(Some(checkpoint.len));
+            return Ok(());
+        }
+        if cache.restore(checkpoint, &mut conn) {
+            start = checkpoint.len;
+        } else {
+            // Whatever a failed restore left, start again from an empty database.
+            conn = connection(options).map_err(internal)?;
+        }
+    }
+    cache::note_use((start > 0).then_some(start));
+    let mut captured = Vec::new();
+    let result = validate_from(&conn, migrations, options, start, |len, conn| {
+        if let Some(cache) = &cache
+            && let Some(image) = cache.capture(conn)
+        {
+            captured.push(Checkpoint {
+                len,
+                whole_set_ok: false,
+                image,
+            });
+        }
+    });
+    if let Some(cache) = cache {
+        let whole = migrations.len();
+        if result.is_ok() {
+            match captured.iter_mut().find(|c| c.len == whole) {
+                Some(c) => c.whole_set_ok = true,
+                None => {
+                    if let Some(c) = cache.loaded.iter().find(|c| c.len == whole) {
+                        captured.push(Checkpoint {
+                            whole_set_ok: true,
+                            ..c.clone()
+                        });
+                    }
+                }
+            }
+        }
+        cache.store(migrations, captured);
+    }
+    result
+}
+
+/// The validation from migration `first` (after a restored checkpoint; 0 for the
+/// empty database). `capture(len, conn)` is called where a checkpoint is worth keeping: after
+/// the migration before the newest, and after the whole set, before the whole-set
+/// checks, as long as no statement so far has left state outside the database.
+fn validate_from(
+    conn: &Connection,
+    migrations: &[SourceMigration],
+    options: &Options<'_>,
+    first: usize,
+    mut capture: impl FnMut(usize, &Connection),
+) -> Result<(), Diagnostic> {
+    let internal = |e: rusqlite::Error| {
+        Diagnostic::new(
+            "migrations",
+            format!("cannot set up the in-memory validation database: {e}"),
+        )
+    };
     let skipped = super::modules::unvalidated(migrations, options.modules);
-    let _off = foreign_keys::Off::new(&conn).map_err(internal)?;
-    let mut scope = Scope::default();
-    for index in 0..migrations.len() {
+    let _off = foreign_keys::Off::new(conn).map_err(internal)?;
+    let mut scope = if first == 0 {
+        Scope::default()
+    } else {
+        Scope::load(conn).map_err(internal)?
+    };
+    // A restored checkpoint was taken where the image held the whole state.
+    let mut image_is_state = true;
+    for index in first..migrations.len() {
         let m = &migrations[index];
         let statements = sql::statements(&m.sql);
-        let saved = crate::rules::Settings::save(&conn, &statements).map_err(internal)?;
+        image_is_state &= cache::keeps_state_in_image(&statements);
+        let saved = crate::rules::Settings::save(conn, &statements).map_err(internal)?;
         let run = Run {
-            conn: &conn,
+            conn,
             migrations,
             index,
             statements: &statements,
@@ -92,10 +168,14 @@ pub fn validate_with(
             skipped: &skipped,
         };
         let result = run.apply(&mut scope);
-        saved.restore(&conn);
+        saved.restore(conn);
         result?;
+        let len = index + 1;
+        if image_is_state && len + 1 >= migrations.len() {
+            capture(len, conn);
+        }
     }
-    whole_set_checks(&conn, migrations, options)
+    whole_set_checks(conn, migrations, options)
 }
 
 /// One migration being applied.

@@ -1,0 +1,380 @@
+//! The build cache of the validation: the in-memory database after the longest
+//! prefix of a folder's migrations that is unchanged since the last expansion, so
+//! that editing the newest migration executes only that one again.
+//!
+//! The state after migration k depends only on migrations 1..k, on the checking
+//! code and on the SQLite that runs them. An entry holds, for one folder, up to
+//! [`KEPT`] *checkpoints*: the database image after the first k migrations, each
+//! one validated without a problem, and whether the whole-set checks passed when k
+//! is the whole set. A checkpoint is used only when the stored text, names and paths
+//! of migrations 1..k are byte for byte the current ones, and the checking code
+//! (a fingerprint of this crate's source), the SQLite (source id and compile
+//! options) and the declared functions, collations and modules are the same.
+//! Problems are never cached: a failing migration is executed again from the
+//! checkpoint before it, so diagnostics are those of a full validation.
+//!
+//! A checkpoint is taken only where the database image is the whole state: between
+//! migrations, with no temporary objects, after no `ATTACH`, `DETACH` or `PRAGMA`
+//! that changes the connection beyond what the runner puts back.
+//!
+//! One file per folder (and declared options), `<hash>.cache` in the cache folder,
+//! written under a temporary name and renamed, so concurrent builds read a whole old
+//! or a whole new entry. The folder keeps the [`MAX_ENTRIES`] most recently written
+//! entries. A file that is missing, unreadable, truncated, foreign or stale is
+//! ignored: the validation runs in full.
+
+use std::hash::Hasher;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rusqlite::{Connection, OpenFlags};
+use sha2::{Digest, Sha256};
+
+use super::{Options, SourceMigration};
+use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
+use crate::sql::Statement;
+
+/// The first bytes of an entry, with the format's version.
+const MAGIC: &[u8] = b"migrate validation cache, format 1\n";
+/// The checkpoints an entry keeps: the whole set, the one before the newest
+/// migration, and the one a partial validation started from.
+const KEPT: usize = 3;
+/// The entries the cache folder keeps, most recently written first.
+pub const MAX_ENTRIES: usize = 32;
+
+#[cfg(test)]
+thread_local! {
+    /// How the last validation on this thread used the cache: `Some(k)` when it
+    /// started after the first k migrations (all of them: nothing executed).
+    pub(super) static USED: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Records, for tests, how a validation used the cache.
+pub(super) fn note_use(_skipped: Option<usize>) {
+    #[cfg(test)]
+    USED.set(_skipped);
+}
+
+/// The database after the first `len` migrations.
+#[derive(Debug, Clone)]
+pub(super) struct Checkpoint {
+    /// How many migrations were applied.
+    pub len: usize,
+    /// Whether the whole-set checks passed on it (only meaningful when `len` is
+    /// the whole set).
+    pub whole_set_ok: bool,
+    /// The database file's bytes.
+    pub image: Vec<u8>,
+}
+
+/// One folder's entry.
+pub(super) struct Cache {
+    dir: PathBuf,
+    file: PathBuf,
+    context: String,
+    /// The stored checkpoints that match the current migrations, by `len`.
+    pub loaded: Vec<Checkpoint>,
+}
+
+impl Cache {
+    /// The entry for `migrations` validated with `options` on `conn`'s SQLite, with
+    /// the checkpoints that still apply. `None` when there is nothing to cache.
+    pub fn open(
+        dir: &Path,
+        migrations: &[SourceMigration],
+        options: &Options<'_>,
+        conn: &Connection,
+    ) -> Option<Self> {
+        let first = migrations.first()?;
+        let sqlite: String = conn
+            .query_row(
+                "SELECT sqlite_source_id() || ' ' || (SELECT group_concat(compile_options, ' ') FROM pragma_compile_options)",
+                [],
+                |r| r.get(0),
+            )
+            .ok()?;
+        let declared = format!(
+            "functions {:?}\ncollations {:?}\nmodules {:?}",
+            options.functions, options.collations, options.modules
+        );
+        let context = format!(
+            "{}\n{sqlite}\n{declared}",
+            env!("MIGRATE_RUNTIME_FINGERPRINT")
+        );
+        let folder = first.path.parent().unwrap_or(Path::new(""));
+        let mut name = Sha256::new();
+        name.update(folder.as_os_str().as_encoded_bytes());
+        name.update(b"\n");
+        name.update(declared.as_bytes());
+        let name: String = name.finalize()[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let file = dir.join(format!("{name}.cache"));
+        let loaded = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| parse(&bytes, &context, migrations))
+            .unwrap_or_default();
+        Some(Self {
+            dir: dir.to_owned(),
+            file,
+            context,
+            loaded,
+        })
+    }
+
+    /// The checkpoint covering the most of `migrations`.
+    pub fn best(&self) -> Option<&Checkpoint> {
+        self.loaded.iter().max_by_key(|c| c.len)
+    }
+
+    /// Writes the entry with `checkpoints` (all matching `migrations`) and what was
+    /// loaded, keeping the [`KEPT`] longest, unless that is what the file holds.
+    pub fn store(self, migrations: &[SourceMigration], checkpoints: Vec<Checkpoint>) {
+        let mut all = checkpoints;
+        for old in &self.loaded {
+            if !all.iter().any(|c| c.len == old.len) {
+                all.push(old.clone());
+            }
+        }
+        all.sort_by_key(|c| std::cmp::Reverse(c.len));
+        all.truncate(KEPT);
+        let same = |a: &[Checkpoint], b: &[Checkpoint]| {
+            a.len() == b.len()
+                && a.iter().all(|x| {
+                    b.iter()
+                        .any(|y| y.len == x.len && y.whole_set_ok == x.whole_set_ok)
+                })
+        };
+        if all.is_empty() || same(&all, &self.loaded) {
+            return;
+        }
+        let bytes = serialize(&self.context, migrations, &all);
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let temp = temp_path(&self.dir, "entry");
+        if std::fs::write(&temp, bytes).is_err() || std::fs::rename(&temp, &self.file).is_err() {
+            let _ = std::fs::remove_file(&temp);
+            return;
+        }
+        evict(&self.dir, &self.file);
+    }
+
+    /// Replaces `conn`'s main database with `checkpoint`'s image.
+    pub fn restore(&self, checkpoint: &Checkpoint, conn: &mut Connection) -> bool {
+        let temp = temp_path(&self.dir, "restore");
+        let restored = std::fs::write(&temp, &checkpoint.image).is_ok()
+            && (|| -> rusqlite::Result<bool> {
+                let source = Connection::open_with_flags(&temp, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                let backup = rusqlite::backup::Backup::new(&source, conn)?;
+                Ok(backup.step(-1)? == rusqlite::backup::StepResult::Done)
+            })()
+            .unwrap_or(false);
+        let _ = std::fs::remove_file(&temp);
+        restored
+    }
+
+    /// The image of `conn`'s main database, when it is the connection's whole state.
+    pub fn capture(&self, conn: &Connection) -> Option<Vec<u8>> {
+        let temp_objects: i64 = conn
+            .query_row("SELECT count(*) FROM temp.sqlite_schema", [], |r| r.get(0))
+            .ok()?;
+        if temp_objects != 0 || !conn.is_autocommit() {
+            return None;
+        }
+        std::fs::create_dir_all(&self.dir).ok()?;
+        let temp = temp_path(&self.dir, "capture");
+        let image = (|| -> rusqlite::Result<bool> {
+            let mut target = Connection::open(&temp)?;
+            let backup = rusqlite::backup::Backup::new(conn, &mut target)?;
+            Ok(backup.step(-1)? == rusqlite::backup::StepResult::Done)
+        })()
+        .ok()
+        .filter(|done| *done)
+        .and_then(|_| std::fs::read(&temp).ok());
+        let _ = std::fs::remove_file(&temp);
+        image
+    }
+}
+
+/// Whether a checkpoint may follow `statements`: none of them changes the connection
+/// in a way the database image does not hold and the runner does not put back.
+pub(super) fn keeps_state_in_image(statements: &[Statement<'_>]) -> bool {
+    statements.iter().all(|s| {
+        let text = s.text;
+        match s.tokens.first() {
+            Some(t) if t.is_keyword(text, "ATTACH") || t.is_keyword(text, "DETACH") => false,
+            Some(t) if t.is_keyword(text, "PRAGMA") => rules::pragma(s).is_none_or(|p| {
+                !p.sets
+                    || p.name == FOREIGN_KEYS
+                    || p.name == "user_version"
+                    || p.name == "application_id"
+                    || RESTORED_PRAGMAS.contains(&p.name.as_str())
+            }),
+            _ => true,
+        }
+    })
+}
+
+fn temp_path(dir: &Path, what: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    dir.join(format!(
+        ".{what}-{}-{nanos}-{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Removes the oldest entries beyond [`MAX_ENTRIES`], and temporary files an
+/// interrupted build left more than an hour ago.
+fn evict(dir: &Path, keep: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    let mut entries = Vec::new();
+    for entry in read.flatten() {
+        let path = entry.path();
+        let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
+            continue;
+        };
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            if now
+                .duration_since(modified)
+                .is_ok_and(|age| age.as_secs() > 3600)
+            {
+                let _ = std::fs::remove_file(&path);
+            }
+        } else if name.ends_with(".cache") && path != keep {
+            entries.push((modified, path));
+        }
+    }
+    entries.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    for (_, path) in entries.iter().skip(MAX_ENTRIES - 1) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn image_hash(image: &[u8]) -> u64 {
+    // SipHash from the standard library: fast even in the unoptimised build the
+    // macro runs in. Another Rust release may compute another value; the entry is
+    // then ignored, never trusted.
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(image);
+    hasher.finish()
+}
+
+/// The fields of a migration that the validation reads.
+fn fields(m: &SourceMigration) -> [&[u8]; 7] {
+    [
+        m.name.as_bytes(),
+        m.file_name.as_bytes(),
+        m.path.as_os_str().as_encoded_bytes(),
+        m.display_path.as_bytes(),
+        m.sql.as_bytes(),
+        if m.transaction { b"1" } else { b"0" },
+        m.source_id.as_bytes(),
+    ]
+}
+
+fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn serialize(context: &str, migrations: &[SourceMigration], checkpoints: &[Checkpoint]) -> Vec<u8> {
+    let covered = checkpoints.iter().map(|c| c.len).max().unwrap_or(0);
+    let size: usize = checkpoints.iter().map(|c| c.image.len()).sum::<usize>()
+        + migrations[..covered]
+            .iter()
+            .map(|m| m.sql.len() + 256)
+            .sum::<usize>();
+    let mut out = Vec::with_capacity(size + 1024);
+    out.extend_from_slice(MAGIC);
+    put(&mut out, context.as_bytes());
+    put(&mut out, &(covered as u64).to_le_bytes());
+    for m in &migrations[..covered] {
+        put(&mut out, &m.version.to_le_bytes());
+        for field in fields(m) {
+            put(&mut out, field);
+        }
+    }
+    put(&mut out, &(checkpoints.len() as u64).to_le_bytes());
+    for c in checkpoints {
+        put(&mut out, &(c.len as u64).to_le_bytes());
+        put(&mut out, &[u8::from(c.whole_set_ok)]);
+        put(&mut out, &image_hash(&c.image).to_le_bytes());
+        put(&mut out, &c.image);
+    }
+    out
+}
+
+/// A reader of length-prefixed fields that stops at the first inconsistency.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let (len, rest) = self.0.split_first_chunk::<8>()?;
+        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+        if len > rest.len() {
+            return None;
+        }
+        let (field, rest) = rest.split_at(len);
+        self.0 = rest;
+        Some(field)
+    }
+
+    fn number(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.bytes()?.try_into().ok()?))
+    }
+}
+
+/// The checkpoints of an entry that apply to `migrations` under `context`.
+fn parse(bytes: &[u8], context: &str, migrations: &[SourceMigration]) -> Option<Vec<Checkpoint>> {
+    let mut r = Reader(bytes.strip_prefix(MAGIC)?);
+    if r.bytes()? != context.as_bytes() {
+        return None;
+    }
+    let stored = usize::try_from(r.number()?).ok()?;
+    // How many of the stored migrations are the current ones, byte for byte.
+    let mut same = 0;
+    for i in 0..stored {
+        let version = r.bytes()?;
+        let current = migrations.get(i);
+        let mut equal = current.is_some_and(|m| version == m.version.to_le_bytes());
+        for field in current.map(fields).unwrap_or_default() {
+            equal &= r.bytes()? == field;
+        }
+        if equal && same == i {
+            same = i + 1;
+        }
+    }
+    let count = r.number()?;
+    let mut checkpoints = Vec::new();
+    for _ in 0..count {
+        let len = usize::try_from(r.number()?).ok()?;
+        let whole_set_ok = r.bytes()? == [1];
+        let hash = r.number()?;
+        let image = r.bytes()?;
+        if image_hash(image) != hash {
+            return None;
+        }
+        if len > 0 && len <= same {
+            checkpoints.push(Checkpoint {
+                len,
+                whole_set_ok: whole_set_ok && len == migrations.len(),
+                image: image.to_vec(),
+            });
+        }
+    }
+    r.0.is_empty().then_some(checkpoints)
+}
+
+#[cfg(test)]
+mod tests;
