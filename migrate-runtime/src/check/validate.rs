@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::Connection;
 
-use super::cache::{self, Cache, Checkpoint};
+use super::cache::{self, Cache};
 use super::help::{Failure, NOT_NULL_FIX};
 use super::{Options, SourceMigration, footguns, help, schema};
 use crate::diagnostic::Diagnostic;
@@ -81,18 +81,18 @@ pub fn validate_with(
         .cache
         .and_then(|dir| Cache::open(dir, migrations, options, &conn));
     let mut start = 0;
-    if let Some(cache) = &cache
-        && let Some(checkpoint) = cache.best()
-    {
-        if checkpoint.len == migrations.len() && checkpoint.whole_set_ok {
-            cache::note_use(Some(checkpoint.len));
+    if let Some(cache) = &cache {
+        if cache.validated {
+            cache::note_use(Some(migrations.len()));
             return Ok(());
         }
-        if cache.restore(checkpoint, &mut conn) {
-            start = checkpoint.len;
-        } else {
-            // Whatever a failed restore left, start again from an empty database.
-            conn = connection(options).map_err(internal)?;
+        if let Some(len) = cache.best() {
+            if cache.restore(len, &mut conn) {
+                start = len;
+            } else {
+                // Whatever a failed restore left, start again from an empty database.
+                conn = connection(options).map_err(internal)?;
+            }
         }
     }
     cache::note_use((start > 0).then_some(start));
@@ -101,37 +101,19 @@ pub fn validate_with(
         if let Some(cache) = &cache
             && let Some(image) = cache.capture(conn)
         {
-            captured.push(Checkpoint {
-                len,
-                whole_set_ok: false,
-                image,
-            });
+            captured.push((len, image));
         }
     });
     if let Some(cache) = cache {
-        let whole = migrations.len();
-        if result.is_ok() {
-            match captured.iter_mut().find(|c| c.len == whole) {
-                Some(c) => c.whole_set_ok = true,
-                None => {
-                    if let Some(c) = cache.loaded.iter().find(|c| c.len == whole) {
-                        captured.push(Checkpoint {
-                            whole_set_ok: true,
-                            ..c.clone()
-                        });
-                    }
-                }
-            }
-        }
-        cache.store(migrations, captured);
+        cache.store(migrations, captured, result.is_ok());
     }
     result
 }
 
 /// The validation from migration `first` (after a restored checkpoint; 0 for the
-/// empty database). `capture(len, conn)` is called where a checkpoint is worth keeping: after
-/// the migration before the newest, and after the whole set, before the whole-set
-/// checks, as long as no statement so far has left state outside the database.
+/// empty database). `capture(len, conn)` is called where a checkpoint is worth
+/// keeping, after the migration before the newest, as long as no statement so far
+/// has left state outside the database.
 fn validate_from(
     conn: &Connection,
     migrations: &[SourceMigration],
@@ -171,7 +153,7 @@ fn validate_from(
         saved.restore(conn);
         result?;
         let len = index + 1;
-        if image_is_state && len + 1 >= migrations.len() {
+        if image_is_state && len + 1 == migrations.len() {
             capture(len, conn);
         }
     }

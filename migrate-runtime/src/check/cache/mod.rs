@@ -3,14 +3,15 @@
 //! that editing the newest migration executes only that one again.
 //!
 //! The state after migration k depends only on migrations 1..k, on the checking
-//! code and on the SQLite that runs them. An entry holds, for one folder, up to
-//! [`KEPT`] *checkpoints*: the database image after the first k migrations, each
-//! one validated without a problem, and whether the whole-set checks passed when k
-//! is the whole set. A checkpoint is used only when the stored text, names and paths
-//! of migrations 1..k are byte for byte the current ones, and the checking code
-//! (a fingerprint of this crate's source), the SQLite (source id and compile
-//! options) and the declared functions, collations and modules are the same.
-//! Problems are never cached: a failing migration is executed again from the
+//! code and on the SQLite that runs them. An entry holds, for one folder, the text,
+//! names and paths of its migrations, whether that whole set passed every check,
+//! and up to [`KEPT`] *checkpoints*: the database image after the first k
+//! migrations, each validated without a problem (the one before the newest
+//! migration, and the one a partial validation started from). A checkpoint is used
+//! only when the stored migrations 1..k are byte for byte the current ones, and the
+//! checking code (a fingerprint of this crate's source), the SQLite (source id and
+//! compile options) and the declared functions, collations and modules are the
+//! same. Problems are never cached: a failing migration is executed again from the
 //! checkpoint before it, so diagnostics are those of a full validation.
 //!
 //! A checkpoint is taken only where the database image is the whole state: between
@@ -21,9 +22,11 @@
 //! written under a temporary name and renamed, so concurrent builds read a whole old
 //! or a whole new entry. The folder keeps the [`MAX_ENTRIES`] most recently written
 //! entries. A file that is missing, unreadable, truncated, foreign or stale is
-//! ignored: the validation runs in full.
+//! ignored, and an image is checked against its hash before it is used: the
+//! validation then runs in full.
 
 use std::hash::Hasher;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -35,10 +38,9 @@ use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
 use crate::sql::Statement;
 
 /// The first bytes of an entry, with the format's version.
-const MAGIC: &[u8] = b"migrate validation cache, format 1\n";
-/// The checkpoints an entry keeps: the whole set, the one before the newest
-/// migration, and the one a partial validation started from.
-const KEPT: usize = 3;
+const MAGIC: &[u8] = b"migrate validation cache, format 2\n";
+/// The checkpoints an entry keeps.
+const KEPT: usize = 2;
 /// The entries the cache folder keeps, most recently written first.
 pub const MAX_ENTRIES: usize = 32;
 
@@ -55,16 +57,13 @@ pub(super) fn note_use(_skipped: Option<usize>) {
     USED.set(_skipped);
 }
 
-/// The database after the first `len` migrations.
+/// A database image after the first `len` migrations, as stored.
 #[derive(Debug, Clone)]
-pub(super) struct Checkpoint {
-    /// How many migrations were applied.
-    pub len: usize,
-    /// Whether the whole-set checks passed on it (only meaningful when `len` is
-    /// the whole set).
-    pub whole_set_ok: bool,
-    /// The database file's bytes.
-    pub image: Vec<u8>,
+struct Stored {
+    len: usize,
+    /// Where the image lies in the entry's bytes.
+    image: Range<usize>,
+    hash: u64,
 }
 
 /// One folder's entry.
@@ -72,8 +71,14 @@ pub(super) struct Cache {
     dir: PathBuf,
     file: PathBuf,
     context: String,
-    /// The stored checkpoints that match the current migrations, by `len`.
-    pub loaded: Vec<Checkpoint>,
+    /// The entry file's bytes.
+    data: Vec<u8>,
+    /// The stored checkpoints that match the current migrations.
+    stored: Vec<Stored>,
+    /// Whether the stored set is the current one, byte for byte.
+    same_set: bool,
+    /// Whether the current set passed every check (stored so).
+    pub validated: bool,
 }
 
 impl Cache {
@@ -111,60 +116,41 @@ impl Cache {
             .map(|b| format!("{b:02x}"))
             .collect();
         let file = dir.join(format!("{name}.cache"));
-        let loaded = std::fs::read(&file)
-            .ok()
-            .and_then(|bytes| parse(&bytes, &context, migrations))
-            .unwrap_or_default();
-        Some(Self {
+        let mut cache = Self {
             dir: dir.to_owned(),
             file,
             context,
-            loaded,
-        })
-    }
-
-    /// The checkpoint covering the most of `migrations`.
-    pub fn best(&self) -> Option<&Checkpoint> {
-        self.loaded.iter().max_by_key(|c| c.len)
-    }
-
-    /// Writes the entry with `checkpoints` (all matching `migrations`) and what was
-    /// loaded, keeping the [`KEPT`] longest, unless that is what the file holds.
-    pub fn store(self, migrations: &[SourceMigration], checkpoints: Vec<Checkpoint>) {
-        let mut all = checkpoints;
-        for old in &self.loaded {
-            if !all.iter().any(|c| c.len == old.len) {
-                all.push(old.clone());
+            data: Vec::new(),
+            stored: Vec::new(),
+            same_set: false,
+            validated: false,
+        };
+        if let Ok(data) = std::fs::read(&cache.file) {
+            cache.data = data;
+            if let Some(parsed) = parse(&cache.data, &cache.context, migrations) {
+                (cache.stored, cache.same_set, cache.validated) = parsed;
             }
         }
-        all.sort_by_key(|c| std::cmp::Reverse(c.len));
-        all.truncate(KEPT);
-        let same = |a: &[Checkpoint], b: &[Checkpoint]| {
-            a.len() == b.len()
-                && a.iter().all(|x| {
-                    b.iter()
-                        .any(|y| y.len == x.len && y.whole_set_ok == x.whole_set_ok)
-                })
-        };
-        if all.is_empty() || same(&all, &self.loaded) {
-            return;
-        }
-        let bytes = serialize(&self.context, migrations, &all);
-        if std::fs::create_dir_all(&self.dir).is_err() {
-            return;
-        }
-        let temp = temp_path(&self.dir, "entry");
-        if std::fs::write(&temp, bytes).is_err() || std::fs::rename(&temp, &self.file).is_err() {
-            let _ = std::fs::remove_file(&temp);
-            return;
-        }
-        evict(&self.dir, &self.file);
+        Some(cache)
     }
 
-    /// Replaces `conn`'s main database with `checkpoint`'s image.
-    pub fn restore(&self, checkpoint: &Checkpoint, conn: &mut Connection) -> bool {
+    /// The length of the longest checkpoint.
+    pub fn best(&self) -> Option<usize> {
+        self.stored.iter().map(|c| c.len).max()
+    }
+
+    /// Replaces `conn`'s main database with the image after `len` migrations, once
+    /// its hash is checked.
+    pub fn restore(&self, len: usize, conn: &mut Connection) -> bool {
+        let Some(image) =
+            self.stored.iter().find(|c| c.len == len).and_then(|c| {
+                Some(&self.data[c.image.clone()]).filter(|i| image_hash(i) == c.hash)
+            })
+        else {
+            return false;
+        };
         let temp = temp_path(&self.dir, "restore");
-        let restored = std::fs::write(&temp, &checkpoint.image).is_ok()
+        let restored = std::fs::write(&temp, image).is_ok()
             && (|| -> rusqlite::Result<bool> {
                 let source = Connection::open_with_flags(&temp, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
                 let backup = rusqlite::backup::Backup::new(&source, conn)?;
@@ -195,6 +181,42 @@ impl Cache {
         .and_then(|_| std::fs::read(&temp).ok());
         let _ = std::fs::remove_file(&temp);
         image
+    }
+
+    /// Writes the entry for `migrations`: `validated` when the whole set passed,
+    /// the `captured` images (after their `len` migrations) and the stored ones that
+    /// still apply, the [`KEPT`] longest. Nothing is written when the file already
+    /// says all that.
+    pub fn store(
+        self,
+        migrations: &[SourceMigration],
+        captured: Vec<(usize, Vec<u8>)>,
+        validated: bool,
+    ) {
+        if captured.is_empty() && self.same_set && self.validated == validated {
+            return;
+        }
+        let mut images: Vec<(usize, u64, &[u8])> = captured
+            .iter()
+            .map(|(len, image)| (*len, image_hash(image), image.as_slice()))
+            .collect();
+        for old in &self.stored {
+            if !images.iter().any(|(len, ..)| *len == old.len) {
+                images.push((old.len, old.hash, &self.data[old.image.clone()]));
+            }
+        }
+        images.sort_by_key(|(len, ..)| std::cmp::Reverse(*len));
+        images.truncate(KEPT);
+        let bytes = serialize(&self.context, migrations, validated, &images);
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let temp = temp_path(&self.dir, "entry");
+        if std::fs::write(&temp, bytes).is_err() || std::fs::rename(&temp, &self.file).is_err() {
+            let _ = std::fs::remove_file(&temp);
+            return;
+        }
+        evict(&self.dir, &self.file);
     }
 }
 
@@ -288,46 +310,56 @@ fn put(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-fn serialize(context: &str, migrations: &[SourceMigration], checkpoints: &[Checkpoint]) -> Vec<u8> {
-    let covered = checkpoints.iter().map(|c| c.len).max().unwrap_or(0);
-    let size: usize = checkpoints.iter().map(|c| c.image.len()).sum::<usize>()
-        + migrations[..covered]
-            .iter()
-            .map(|m| m.sql.len() + 256)
-            .sum::<usize>();
+fn serialize(
+    context: &str,
+    migrations: &[SourceMigration],
+    validated: bool,
+    images: &[(usize, u64, &[u8])],
+) -> Vec<u8> {
+    let size: usize = images.iter().map(|(.., image)| image.len()).sum::<usize>()
+        + migrations.iter().map(|m| m.sql.len() + 256).sum::<usize>();
     let mut out = Vec::with_capacity(size + 1024);
     out.extend_from_slice(MAGIC);
     put(&mut out, context.as_bytes());
-    put(&mut out, &(covered as u64).to_le_bytes());
-    for m in &migrations[..covered] {
+    put(&mut out, &(migrations.len() as u64).to_le_bytes());
+    for m in migrations {
         put(&mut out, &m.version.to_le_bytes());
         for field in fields(m) {
             put(&mut out, field);
         }
     }
-    put(&mut out, &(checkpoints.len() as u64).to_le_bytes());
-    for c in checkpoints {
-        put(&mut out, &(c.len as u64).to_le_bytes());
-        put(&mut out, &[u8::from(c.whole_set_ok)]);
-        put(&mut out, &image_hash(&c.image).to_le_bytes());
-        put(&mut out, &c.image);
+    put(&mut out, &[u8::from(validated)]);
+    put(&mut out, &(images.len() as u64).to_le_bytes());
+    for (len, hash, image) in images {
+        put(&mut out, &(*len as u64).to_le_bytes());
+        put(&mut out, &hash.to_le_bytes());
+        put(&mut out, image);
     }
     out
 }
 
 /// A reader of length-prefixed fields that stops at the first inconsistency.
-struct Reader<'a>(&'a [u8]);
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
 
 impl<'a> Reader<'a> {
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let (len, rest) = self.0.split_first_chunk::<8>()?;
-        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
-        if len > rest.len() {
+    fn range(&mut self) -> Option<Range<usize>> {
+        let len = self.bytes.get(self.at..self.at.checked_add(8)?)?;
+        let len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let start = self.at + 8;
+        let end = start.checked_add(len)?;
+        if end > self.bytes.len() {
             return None;
         }
-        let (field, rest) = rest.split_at(len);
-        self.0 = rest;
-        Some(field)
+        self.at = end;
+        Some(start..end)
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let range = self.range()?;
+        Some(&self.bytes[range])
     }
 
     fn number(&mut self) -> Option<u64> {
@@ -335,10 +367,18 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The checkpoints of an entry that apply to `migrations` under `context`.
-fn parse(bytes: &[u8], context: &str, migrations: &[SourceMigration]) -> Option<Vec<Checkpoint>> {
-    let mut r = Reader(bytes.strip_prefix(MAGIC)?);
-    if r.bytes()? != context.as_bytes() {
+/// The checkpoints of an entry that apply to `migrations` under `context`, whether
+/// the stored set is the current one, and whether it passed every check.
+fn parse(
+    bytes: &[u8],
+    context: &str,
+    migrations: &[SourceMigration],
+) -> Option<(Vec<Stored>, bool, bool)> {
+    let mut r = Reader {
+        bytes,
+        at: MAGIC.len(),
+    };
+    if !bytes.starts_with(MAGIC) || r.bytes()? != context.as_bytes() {
         return None;
     }
     let stored = usize::try_from(r.number()?).ok()?;
@@ -355,25 +395,19 @@ fn parse(bytes: &[u8], context: &str, migrations: &[SourceMigration]) -> Option<
             same = i + 1;
         }
     }
+    let same_set = same == stored && stored == migrations.len();
+    let validated = r.bytes()? == [1] && same_set;
     let count = r.number()?;
     let mut checkpoints = Vec::new();
     for _ in 0..count {
         let len = usize::try_from(r.number()?).ok()?;
-        let whole_set_ok = r.bytes()? == [1];
         let hash = r.number()?;
-        let image = r.bytes()?;
-        if image_hash(image) != hash {
-            return None;
-        }
+        let image = r.range()?;
         if len > 0 && len <= same {
-            checkpoints.push(Checkpoint {
-                len,
-                whole_set_ok: whole_set_ok && len == migrations.len(),
-                image: image.to_vec(),
-            });
+            checkpoints.push(Stored { len, image, hash });
         }
     }
-    r.0.is_empty().then_some(checkpoints)
+    (r.at == bytes.len()).then_some((checkpoints, same_set, validated))
 }
 
 #[cfg(test)]

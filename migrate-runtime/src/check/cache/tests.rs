@@ -383,8 +383,14 @@ fn a_damaged_foreign_or_stale_cache_file_means_a_full_validation() {
                 expected,
                 "{what}"
             );
-            // Used after a damaged file, the folder was validated in full.
-            assert_eq!(USED.get(), None, "{what}");
+            // The damaged checkpoint was not restored: the changed folder was
+            // validated in full. (The unchanged one may be known to pass when only an
+            // image was damaged.)
+            if edit.is_empty() {
+                assert_ne!(USED.get(), Some(19), "{what}");
+            } else {
+                assert_eq!(USED.get(), None, "{what}");
+            }
         }
     }
     // The cache folder cannot be written: nothing changes either.
