@@ -97,8 +97,13 @@ pub fn check_dir_opts(
         Some(layout) => layout,
         None => layout::detect(dir, display_dir)?,
     };
-    let migrations = layout::read(dir, display_dir, Some(layout))?;
-    validate_with(&migrations, options).map_err(|d| vec![layout::tagged(d, layout)])?;
+    let cache = options
+        .cache
+        .and_then(|cache| cache::Cache::open(cache, dir, Some(layout), options));
+    let known = |path: &str, sql: &str| cache.as_ref().and_then(|c| c.known(path, sql));
+    let migrations = layout::read_known(dir, display_dir, Some(layout), &known)?;
+    validate::validate_cached(&migrations, options, cache)
+        .map_err(|d| vec![layout::tagged(d, layout)])?;
     Ok(migrations)
 }
 

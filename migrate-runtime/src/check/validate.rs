@@ -70,6 +70,20 @@ pub fn validate_with(
     migrations: &[SourceMigration],
     options: &Options<'_>,
 ) -> Result<(), Diagnostic> {
+    let folder = migrations.first().and_then(|m| m.path.parent());
+    let cache = options
+        .cache
+        .zip(folder)
+        .and_then(|(dir, folder)| Cache::open(dir, folder, None, options));
+    validate_cached(migrations, options, cache)
+}
+
+/// [`validate_with`], using and updating the build cache's entry for the folder.
+pub(super) fn validate_cached(
+    migrations: &[SourceMigration],
+    options: &Options<'_>,
+    mut cache: Option<Cache>,
+) -> Result<(), Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
             "migrations",
@@ -77,9 +91,9 @@ pub fn validate_with(
         )
     };
     let mut conn = connection(options).map_err(internal)?;
-    let cache = options
-        .cache
-        .and_then(|dir| Cache::open(dir, migrations, options, &conn));
+    if let Some(cache) = &mut cache {
+        cache.compare(migrations);
+    }
     let mut start = 0;
     if let Some(cache) = &cache {
         if cache.validated {

@@ -25,6 +25,7 @@
 //! ignored, and an image is checked against its hash before it is used: the
 //! validation then runs in full.
 
+use std::collections::HashMap;
 use std::hash::Hasher;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -33,12 +34,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 
-use super::{Options, SourceMigration};
+use super::{Layout, Options, SourceMigration};
 use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
 use crate::sql::Statement;
 
 /// The first bytes of an entry, with the format's version.
-const MAGIC: &[u8] = b"migrate validation cache, format 2\n";
+const MAGIC: &[u8] = b"migrate validation cache, format 3\n";
 /// The checkpoints an entry keeps.
 const KEPT: usize = 2;
 /// The entries the cache folder keeps, most recently written first.
@@ -66,6 +67,21 @@ struct Stored {
     hash: u64,
 }
 
+/// A stored migration: where its fields lie in the entry's bytes, and its checksum.
+struct Record {
+    version: Range<usize>,
+    fields: [Range<usize>; 7],
+    checksum: [u8; 32],
+}
+
+/// What an entry holds, before it is compared with the current migrations.
+#[derive(Default)]
+struct Parsed {
+    records: Vec<Record>,
+    validated: bool,
+    images: Vec<Stored>,
+}
+
 /// One folder's entry.
 pub(super) struct Cache {
     dir: PathBuf,
@@ -73,6 +89,12 @@ pub(super) struct Cache {
     context: String,
     /// The entry file's bytes.
     data: Vec<u8>,
+    parsed: Parsed,
+    /// Whether the files were read with every one-file check (so a stored file
+    /// passed them).
+    files_checked: bool,
+    /// The stored migrations by display path.
+    by_path: HashMap<String, usize>,
     /// The stored checkpoints that match the current migrations.
     stored: Vec<Stored>,
     /// Whether the stored set is the current one, byte for byte.
@@ -82,56 +104,106 @@ pub(super) struct Cache {
 }
 
 impl Cache {
-    /// The entry for `migrations` validated with `options` on `conn`'s SQLite, with
-    /// the checkpoints that still apply. `None` when there is nothing to cache.
+    /// The entry of the migrations in `folder` checked with `options`, read from
+    /// the cache folder `dir`. `None` when the SQLite in use cannot be identified.
+    ///
+    /// `files_checked` is the layout the caller read the files in, with every check
+    /// of one file alone; then the entry records which files passed them.
     pub fn open(
         dir: &Path,
-        migrations: &[SourceMigration],
+        folder: &Path,
+        files_checked: Option<Layout>,
         options: &Options<'_>,
-        conn: &Connection,
     ) -> Option<Self> {
-        let first = migrations.first()?;
-        let sqlite: String = conn
-            .query_row(
-                "SELECT sqlite_source_id() || ' ' || (SELECT group_concat(compile_options, ' ') FROM pragma_compile_options)",
-                [],
-                |r| r.get(0),
-            )
+        let sqlite: String = Connection::open_in_memory()
+            .and_then(|conn| {
+                conn.query_row(
+                    "SELECT sqlite_source_id() || ' ' || (SELECT group_concat(compile_options, ' ') FROM pragma_compile_options)",
+                    [],
+                    |r| r.get(0),
+                )
+            })
             .ok()?;
         let declared = format!(
             "functions {:?}\ncollations {:?}\nmodules {:?}",
             options.functions, options.collations, options.modules
         );
         let context = format!(
-            "{}\n{sqlite}\n{declared}",
+            "{}\n{sqlite}\n{declared}\nfiles checked in layout {files_checked:?}",
             env!("MIGRATE_RUNTIME_FINGERPRINT")
         );
-        let folder = first.path.parent().unwrap_or(Path::new(""));
         let mut name = Sha256::new();
         name.update(folder.as_os_str().as_encoded_bytes());
         name.update(b"\n");
         name.update(declared.as_bytes());
+        name.update(format!("{files_checked:?}").as_bytes());
         let name: String = name.finalize()[..12]
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
         let file = dir.join(format!("{name}.cache"));
-        let mut cache = Self {
+        let data = std::fs::read(&file).unwrap_or_default();
+        let parsed = parse(&data, &context).unwrap_or_default();
+        let by_path = parsed
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    String::from_utf8_lossy(&data[r.fields[3].clone()]).into_owned(),
+                    i,
+                )
+            })
+            .collect();
+        Some(Self {
             dir: dir.to_owned(),
             file,
             context,
-            data: Vec::new(),
+            data,
+            parsed,
+            files_checked: files_checked.is_some(),
+            by_path,
             stored: Vec::new(),
             same_set: false,
             validated: false,
-        };
-        if let Ok(data) = std::fs::read(&cache.file) {
-            cache.data = data;
-            if let Some(parsed) = parse(&cache.data, &cache.context, migrations) {
-                (cache.stored, cache.same_set, cache.validated) = parsed;
-            }
+        })
+    }
+
+    /// The checksum of a migration file stored with the same path and SQL: such a
+    /// file passed every check that reads one file alone.
+    pub fn known(&self, display_path: &str, sql: &str) -> Option<[u8; 32]> {
+        if !self.files_checked {
+            return None;
         }
-        Some(cache)
+        let record = &self.parsed.records[*self.by_path.get(display_path)?];
+        (self.data[record.fields[4].clone()] == *sql.as_bytes()).then_some(record.checksum)
+    }
+
+    /// Compares the entry with `migrations`: the checkpoints that still apply, and
+    /// whether the set is the one stored as passing.
+    pub fn compare(&mut self, migrations: &[SourceMigration]) {
+        let mut same = 0;
+        for (record, m) in self.parsed.records.iter().zip(migrations) {
+            let equal = self.data[record.version.clone()] == m.version.to_le_bytes()
+                && record
+                    .fields
+                    .iter()
+                    .zip(fields(m))
+                    .all(|(range, field)| self.data[range.clone()] == *field);
+            if !equal {
+                break;
+            }
+            same += 1;
+        }
+        self.same_set = same == self.parsed.records.len() && same == migrations.len();
+        self.validated = self.parsed.validated && self.same_set;
+        self.stored = self
+            .parsed
+            .images
+            .iter()
+            .filter(|c| c.len > 0 && c.len <= same)
+            .cloned()
+            .collect();
     }
 
     /// The length of the longest checkpoint.
@@ -292,6 +364,17 @@ fn image_hash(image: &[u8]) -> u64 {
     hasher.finish()
 }
 
+/// The hash of what an entry asserts: each file's checksum, and whether the set
+/// passed.
+fn facts_hash<'a>(checksums: impl Iterator<Item = &'a [u8; 32]>, validated: bool) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    for checksum in checksums {
+        hasher.write(checksum);
+    }
+    hasher.write_u8(u8::from(validated));
+    hasher.finish()
+}
+
 /// The fields of a migration that the validation reads.
 fn fields(m: &SourceMigration) -> [&[u8]; 7] {
     [
@@ -327,8 +410,13 @@ fn serialize(
         for field in fields(m) {
             put(&mut out, field);
         }
+        put(&mut out, &m.checksum);
     }
     put(&mut out, &[u8::from(validated)]);
+    put(
+        &mut out,
+        &facts_hash(migrations.iter().map(|m| &m.checksum), validated).to_le_bytes(),
+    );
     put(&mut out, &(images.len() as u64).to_le_bytes());
     for (len, hash, image) in images {
         put(&mut out, &(*len as u64).to_le_bytes());
@@ -367,13 +455,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The checkpoints of an entry that apply to `migrations` under `context`, whether
-/// the stored set is the current one, and whether it passed every check.
-fn parse(
-    bytes: &[u8],
-    context: &str,
-    migrations: &[SourceMigration],
-) -> Option<(Vec<Stored>, bool, bool)> {
+/// An entry written under `context`, or `None` when it is damaged or another's.
+fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
     let mut r = Reader {
         bytes,
         at: MAGIC.len(),
@@ -381,33 +464,37 @@ fn parse(
     if !bytes.starts_with(MAGIC) || r.bytes()? != context.as_bytes() {
         return None;
     }
-    let stored = usize::try_from(r.number()?).ok()?;
-    // How many of the stored migrations are the current ones, byte for byte.
-    let mut same = 0;
-    for i in 0..stored {
-        let version = r.bytes()?;
-        let current = migrations.get(i);
-        let mut equal = current.is_some_and(|m| version == m.version.to_le_bytes());
-        for field in current.map(fields).unwrap_or_default() {
-            equal &= r.bytes()? == field;
-        }
-        if equal && same == i {
-            same = i + 1;
-        }
+    let count = usize::try_from(r.number()?).ok()?;
+    let mut records = Vec::with_capacity(count.min(100_000));
+    for _ in 0..count {
+        let version = r.range()?;
+        let fields = [(); 7].map(|()| r.range());
+        let fields = fields.iter().cloned().collect::<Option<Vec<_>>>()?;
+        records.push(Record {
+            version,
+            fields: fields.try_into().ok()?,
+            checksum: r.bytes()?.try_into().ok()?,
+        });
     }
-    let same_set = same == stored && stored == migrations.len();
-    let validated = r.bytes()? == [1] && same_set;
+    let validated = r.bytes()? == [1];
+    // What the entry says without the build checking it again: a damaged byte there
+    // must not pass for a fact.
+    if r.number()? != facts_hash(records.iter().map(|r| &r.checksum), validated) {
+        return None;
+    }
     let count = r.number()?;
-    let mut checkpoints = Vec::new();
+    let mut images = Vec::new();
     for _ in 0..count {
         let len = usize::try_from(r.number()?).ok()?;
         let hash = r.number()?;
         let image = r.range()?;
-        if len > 0 && len <= same {
-            checkpoints.push(Stored { len, image, hash });
-        }
+        images.push(Stored { len, image, hash });
     }
-    (r.at == bytes.len()).then_some((checkpoints, same_set, validated))
+    (r.at == bytes.len()).then_some(Parsed {
+        records,
+        validated,
+        images,
+    })
 }
 
 #[cfg(test)]

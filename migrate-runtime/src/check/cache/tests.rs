@@ -358,7 +358,12 @@ fn a_damaged_foreign_or_stale_cache_file_means_a_full_validation() {
     for len in [1, 30, good.len() / 3, good.len() / 2, good.len() - 1] {
         damaged.push((format!("truncated to {len}"), good[..len].to_vec()));
     }
-    for at in [40, good.len() / 2, good.len() - 100, good.len() - 1] {
+    // Every part of the file: header, each file's fields and checksum, the flags,
+    // the images.
+    for at in (40..good.len())
+        .step_by(good.len() / 60)
+        .chain([good.len() - 1])
+    {
         let mut bytes = good.clone();
         bytes[at] ^= 0x55;
         damaged.push((format!("byte {at} flipped"), bytes));
@@ -371,6 +376,26 @@ fn a_damaged_foreign_or_stale_cache_file_means_a_full_validation() {
     let at = super::MAGIC.len() + 8;
     stale[at] = if stale[at] == b'x' { b'y' } else { b'x' };
     damaged.push(("stale".into(), stale));
+
+    // The facts an entry asserts: a file's checksum, and that the set passed.
+    let migrations = check_dir_opts(folder.path(), "migrations", &Options::default()).unwrap();
+    let find = |bytes: &[u8], what: &[u8]| bytes.windows(what.len()).position(|w| w == what);
+    let at = find(&good, &migrations[4].checksum).unwrap();
+    let mut bytes = good.clone();
+    bytes[at + 7] ^= 1;
+    damaged.push(("a checksum changed".into(), bytes));
+    // The entry of the set that failed, marked as passing.
+    let mut edited = files.clone();
+    edited[19].sql.push_str("DROP TABLE t3;\n");
+    write(folder.path(), &edited);
+    check(folder.path(), Some(cache.path()));
+    let failed = std::fs::read(&path).unwrap();
+    write(folder.path(), &files);
+    // The flag, a field of one byte (0) after the records.
+    let flag = find(&failed, &[1, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+    let mut bytes = failed.clone();
+    bytes[flag + 8] = 1;
+    damaged.push(("a failed set marked as passing".into(), bytes));
 
     for (what, bytes) in damaged {
         for (expected, edit) in [(&broken, "DROP TABLE t3;\n"), (&fine, "")] {
