@@ -93,6 +93,7 @@ pub fn check_dir_opts(
         "" => ".",
         trimmed => trimmed,
     };
+    let _read_once = source::ReadOnce::start();
     let layout = match options.layout {
         Some(layout) => layout,
         None => layout::detect(dir, display_dir)?,

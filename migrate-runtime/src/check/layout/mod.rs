@@ -214,7 +214,13 @@ fn entries(dir: &Path, display_dir: &str) -> Result<Vec<(String, bool)>, Vec<Dia
         if name.starts_with('.') {
             continue;
         }
-        out.push((name, entry.path().is_dir()));
+        // The entry's type needs no `stat` on most file systems; a symbolic link is
+        // followed.
+        let is_dir = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_dir(),
+            _ => entry.path().is_dir(),
+        };
+        out.push((name, is_dir));
     }
     out.sort();
     Ok(out)
