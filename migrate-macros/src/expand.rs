@@ -195,7 +195,7 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
         modules: &modules,
     };
     match check::check_dir_opts(&dir, &relative, &options) {
-        Ok(migrations) => Ok(emit(&migrations, &options)),
+        Ok(migrations) => Ok(emit(&migrations, &options, &dir)),
         Err(diagnostics) => Err(diagnostics
             .iter()
             .map(|d| syn::Error::new(lit.span(), d))
@@ -208,7 +208,9 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
 }
 
 /// The `Migrations` expression, with an `include_bytes!` per file so that editing one rebuilds.
-fn emit(migrations: &[SourceMigration], options: &check::Options<'_>) -> TokenStream {
+fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path) -> TokenStream {
+    crate::track::path(dir);
+    let source_dir = dir.to_string_lossy();
     let count = migrations.len();
     let entries = migrations.iter().map(|m| {
         let (version, name, file_name, sql) = (m.version, &m.name, &m.file_name, &m.sql);
@@ -245,6 +247,7 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>) -> TokenSt
                 .with_collations(&[#(#collations),*])
                 .with_unvalidated(&[#(#unvalidated),*])
                 .with_validated_with(#sqlite)
+                .with_source_dir(#source_dir)
         }
     }
 }
@@ -286,10 +289,13 @@ mod tests {
         std::fs::write(dir.path().join("1_a.sql"), "CREATE TABLE a (x)")?;
         std::fs::write(dir.path().join("2_b.sql"), "CREATE TABLE b (x)")?;
         let ms = check::check_dir(dir.path(), "m").map_err(|ds| format!("{ds:?}"))?;
-        let out = emit(&ms, &check::Options::default()).to_string();
+        let out = emit(&ms, &check::Options::default(), dir.path()).to_string();
         assert_eq!(out.matches("include_bytes").count(), 2);
         assert_eq!(out.matches("Migration :: new").count(), 2);
-        assert_eq!(out, emit(&ms, &check::Options::default()).to_string());
+        assert_eq!(
+            out,
+            emit(&ms, &check::Options::default(), dir.path()).to_string()
+        );
         Ok(())
     }
 }

@@ -172,5 +172,6 @@ pub(super) fn failed(
         statement: statement.into(),
         message: crate::exec::sqlite_message(&error).0,
         error: Box::new(error),
+        on_copy: false,
     })
 }
