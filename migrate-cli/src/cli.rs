@@ -149,12 +149,21 @@ pub fn usage_error(e: &clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         };
     }
+    // clap's message up to its usage block, on one line.
     let text = e.render().to_string();
-    let first = text
+    let message: Vec<&str> = text
         .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ");
-    eprintln!("error: {first} (see `migrate --help`)");
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.trim_start_matches("error: ");
+    let message = if message.is_empty() {
+        "invalid arguments"
+    } else {
+        message
+    };
+    eprintln!("error: {message} (see `migrate --help`)");
     ExitCode::from(2)
 }

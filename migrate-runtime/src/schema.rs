@@ -49,8 +49,9 @@ pub fn objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
 }
 
 /// What differs between two schemas, one line per object: missing from `actual`,
-/// only in `actual`, or with another definition (compared in canonical form, so
-/// whitespace, comments and keyword case do not count).
+/// only in `actual`, or with another definition (compared in canonical form and
+/// ignoring ASCII case, so whitespace, comments and the case of keywords and type names
+/// do not count; nor, as a consequence, does the case of a literal).
 pub fn differences(actual: &[SchemaObject], expected: &[SchemaObject]) -> Vec<String> {
     let canonical = |o: &SchemaObject| crate::sql::canonical(&o.sql);
     let mut found = Vec::new();
@@ -60,7 +61,7 @@ pub fn differences(actual: &[SchemaObject], expected: &[SchemaObject]) -> Vec<St
             .find(|a| a.kind == e.kind && a.name.eq_ignore_ascii_case(&e.name))
         {
             None => found.push(format!("{} is missing from the database", e.label())),
-            Some(a) if canonical(a) != canonical(e) => found.push(format!(
+            Some(a) if !canonical(a).eq_ignore_ascii_case(&canonical(e)) => found.push(format!(
                 "{} differs: the database has `{}`, the migrations make `{}`",
                 e.label(),
                 canonical(a),
