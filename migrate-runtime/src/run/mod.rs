@@ -206,6 +206,9 @@ impl<'a> Runner<'a> {
             });
         }
         events::warned(&report.warnings);
+        for m in status.out_of_order() {
+            log::warn!(target: "migrate", "applying {m} out of order, below the latest applied migration (allowed by `allow_out_of_order`)");
+        }
         state.pending = self.pending(status);
         if state.pending.is_empty() {
             return Ok(report);
