@@ -6,7 +6,48 @@
 //! for it. A binary built before a file was added silently lacks it; in a debug build
 //! `run` and `status` fail instead.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
 use crate::{Error, Migrations, Result};
+
+/// A file's size, modification time and the checksum it was found to have.
+type Stamp = (u64, SystemTime, [u8; 32]);
+
+/// Files found to match their embedded checksum, with their size and modification
+/// time then: a file with the same size and time is not read again, so that tests
+/// calling `run` many times pay for the comparison once.
+static VERIFIED: Mutex<Option<HashMap<PathBuf, Stamp>>> = Mutex::new(None);
+
+/// Whether the file at `path` has the checksum `expected` (by its canonical text).
+fn unchanged(path: &Path, expected: &[u8; 32]) -> bool {
+    let stamp = std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((m.len(), m.modified().ok()?)));
+    if let (Some((len, modified)), Ok(mut cache)) = (stamp, VERIFIED.lock())
+        && cache
+            .get_or_insert_with(HashMap::new)
+            .get(path)
+            .is_some_and(|&(l, t, c)| l == len && t == modified && c == *expected)
+    {
+        return true;
+    }
+    let text = std::fs::read(path)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let text = text
+        .as_deref()
+        .map(|t| t.strip_prefix('\u{feff}').unwrap_or(t));
+    let same = text.is_some_and(|t| crate::checksum(t) == *expected);
+    if let (true, Some((len, modified)), Ok(mut cache)) = (same, stamp, VERIFIED.lock()) {
+        cache
+            .get_or_insert_with(HashMap::new)
+            .insert(path.to_path_buf(), (len, modified, *expected));
+    }
+    same
+}
 
 /// In a debug build, compares the set's source folder with the set; see the module docs.
 pub(super) fn check(migrations: &Migrations) -> Result<()> {
@@ -16,7 +57,7 @@ pub(super) fn check(migrations: &Migrations) -> Result<()> {
     let Some(dir) = migrations.source_dir() else {
         return Ok(());
     };
-    let differences = differences(migrations, std::path::Path::new(dir));
+    let differences = differences(migrations, Path::new(dir));
     if differences.is_empty() {
         return Ok(());
     }
@@ -29,7 +70,7 @@ pub(super) fn check(migrations: &Migrations) -> Result<()> {
 /// The files that differ, each with how: `added`, `removed`, `changed`. Only folders in
 /// this crate's own layout (`NNN_name.sql` files) are compared file by file; for
 /// another tool's layout, only the removal of an embedded file is seen.
-fn differences(migrations: &Migrations, dir: &std::path::Path) -> Vec<String> {
+fn differences(migrations: &Migrations, dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         // The folder is gone (the binary was moved or deployed): nothing to compare.
         return Vec::new();
@@ -55,13 +96,7 @@ fn differences(migrations: &Migrations, dir: &std::path::Path) -> Vec<String> {
         if !native {
             continue;
         }
-        let text = std::fs::read(&path)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok());
-        let text = text
-            .as_deref()
-            .map(|t| t.strip_prefix('\u{feff}').unwrap_or(t));
-        if text.is_none_or(|t| crate::checksum(t) != *m.checksum()) {
+        if !unchanged(&path, m.checksum()) {
             found.push(format!("{} (changed)", m.file_name()));
         }
     }
