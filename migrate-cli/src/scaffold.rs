@@ -65,7 +65,7 @@ pub fn next_files(
     Ok(match layout {
         Layout::Native => {
             let version = if timestamps {
-                now.compact.clone()
+                timestamp_like(&now.compact, &versions)
             } else {
                 next(3)?
             };
@@ -122,6 +122,25 @@ pub fn next_files(
             )));
         }
     })
+}
+
+/// A UTC timestamp with the digit count of the folder's versions (all versions have
+/// one width in the native layout), above the highest one.
+fn timestamp_like(compact: &str, versions: &[&str]) -> String {
+    let width = versions
+        .iter()
+        .map(|d| d.len())
+        .max()
+        .unwrap_or(compact.len());
+    let mut stamp: String = compact.chars().take(width).collect();
+    while stamp.len() < width {
+        stamp.push('0');
+    }
+    let highest = versions.iter().filter_map(|d| d.parse::<u128>().ok()).max();
+    match (stamp.parse::<u128>(), highest) {
+        (Ok(value), Some(h)) if value <= h => format!("{:0width$}", h + 1),
+        _ => stamp,
+    }
 }
 
 /// The names in `dir`, sorted, without hidden ones.

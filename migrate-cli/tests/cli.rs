@@ -122,6 +122,22 @@ fn new_uses_a_utc_timestamp_in_a_timestamped_folder() -> TestResult {
 }
 
 #[test]
+fn new_keeps_the_width_of_a_timestamped_folder() -> TestResult {
+    // 12-digit timestamps, one of them in the future: the new one is above it.
+    let dir = project(&[("202401011200_a.sql", USERS), ("999912312359_b.sql", EMAIL)]);
+    let out = migrate(dir.path(), &["new", "add_tags"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        dir.path()
+            .join("migrations/999912312360_add_tags.sql")
+            .is_file(),
+        "{:?}",
+        names(&dir.path().join("migrations"))
+    );
+    Ok(())
+}
+
+#[test]
 fn new_follows_a_foreign_layout() -> TestResult {
     let dir = project(&[
         ("1_create_users.up.sql", USERS),
@@ -747,6 +763,10 @@ fn up_adopts_the_lessons_database() -> TestResult {
          INSERT INTO users (email) VALUES ('ada@example.com');",
     )?;
     drop(conn);
+    assert_one_line_error(
+        &migrate(dir.path(), &["status", "--db", "app.db"]),
+        "the SQLite lesson's `(version, name, applied_at)`",
+    );
     let out = migrate(dir.path(), &["up", "--db", "app.db"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = stdout(&out);

@@ -210,9 +210,10 @@ pub enum Error {
     /// The database has a `schema_migrations` table made by another tool.
     #[error(
         "the database has a `schema_migrations` table that migrate did not create (its columns: {}); \
-         golang-migrate's `(version, dirty)` and dbmate's `(version)` are imported (and kept as \
-         `schema_migrations_golang_migrate` / `schema_migrations_dbmate`), but not this shape: \
-         move that table away (`ALTER TABLE schema_migrations RENAME TO …`) before migrating with migrate",
+         golang-migrate's `(version, dirty)`, dbmate's `(version)` and the SQLite lesson's `(version, name, applied_at)` \
+         are taken over by the first `run` (or `migrate up`), which keeps them as `schema_migrations_golang_migrate`, \
+         `schema_migrations_dbmate` or `schema_migrations_lesson`, and `status` reads only migrate's own table; \
+         any other shape: move that table away (`ALTER TABLE schema_migrations RENAME TO …`) before migrating with migrate",
         columns.join(", ")
     )]
     ForeignTrackingTable {
