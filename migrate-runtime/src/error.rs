@@ -439,3 +439,12 @@ impl Error {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_error_stays_small() {
+        // `Result<T, Error>` is returned on every path; large variants are boxed.
+        assert!(std::mem::size_of::<super::Error>() < 128);
+    }
+}
