@@ -78,7 +78,10 @@ impl Migrations {
     /// [`Error::ImportSeveralTables`], [`Error::ImportUnreadable`]. While applying: [`Error::Failed`] (a
     /// statement failed) or [`Error::Locked`] (another connection held the database past
     /// the busy timeout); the migration in progress is then fully rolled back and earlier
-    /// ones stay applied.
+    /// ones stay applied. On the lesson's table ([`adopt`](crate::adopt)),
+    /// [`Error::AdoptMismatch`]. In a debug build, [`Error::Stale`] when a file was added
+    /// to, removed from or changed in the folder the set was built from since the build
+    /// (the crate's `build.rs` lacks `migrate::build::rerun_if_changed`).
     pub fn run(&self, conn: &mut Connection) -> Result<Report> {
         self.runner().run(conn)
     }
