@@ -285,6 +285,20 @@ fn check_refuses_a_migration_named_subfolder_in_the_native_layout() {
 }
 
 #[test]
+fn check_refuses_a_file_beside_diesel_folders() {
+    // Detected as diesel by the folder; the flat file would never run.
+    let dir = project(&[("001_a.sql", USERS), ("002_tags/up.sql", EMAIL)]);
+    let out = migrate(dir.path(), &["check"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`001_a.sql` is a file, but in the diesel layout"),
+        "{err}"
+    );
+    assert!(err.contains("layout = \"native\""), "{err}");
+}
+
+#[test]
 fn check_bad_folder_and_layout_arguments() {
     let dir = tempfile::tempdir().expect("temp dir");
     assert_one_line_error(
