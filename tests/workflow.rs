@@ -388,3 +388,45 @@ fn a_file_added_after_the_build_makes_the_binary_stale() -> TestResult {
     set.run(&mut conn)?;
     Ok(())
 }
+
+#[test]
+fn a_migration_folder_added_after_the_build_makes_a_diesel_set_stale() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let first = dir.path().join("2024-01-15-143022_create_users");
+    std::fs::create_dir(&first)?;
+    std::fs::write(
+        first.join("up.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+    )?;
+    std::fs::write(first.join("down.sql"), "DROP TABLE users;")?;
+    let options = migrate::check::Options {
+        layout: Some(migrate::Layout::Diesel),
+        ..Default::default()
+    };
+    let sources = migrate::check::check_dir_opts(dir.path(), "migrations", &options)
+        .map_err(|d| format!("{d:?}"))?;
+    let folder: &'static str = Box::leak(dir.path().display().to_string().into_boxed_str());
+    let set = Migrations::from_sources(sources).with_source_dir(folder);
+    let mut conn = Connection::open_in_memory()?;
+    set.run(&mut conn)?;
+
+    let second = dir.path().join("2024-02-01-090000_create_tags");
+    std::fs::create_dir(&second)?;
+    std::fs::write(
+        second.join("up.sql"),
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY);",
+    )?;
+    let err = set.run(&mut conn).unwrap_err();
+    assert!(
+        matches!(&err, Error::Stale(stale) if stale.files == ["2024-02-01-090000_create_tags/up.sql (added)"]),
+        "{err:?}"
+    );
+    std::fs::remove_dir_all(&second)?;
+    std::fs::remove_dir_all(&first)?;
+    let err = set.run(&mut conn).unwrap_err();
+    assert!(
+        matches!(&err, Error::Stale(stale) if stale.files == ["2024-01-15-143022_create_users/up.sql (removed)"]),
+        "{err:?}"
+    );
+    Ok(())
+}

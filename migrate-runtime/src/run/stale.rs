@@ -67,9 +67,10 @@ pub(super) fn check(migrations: &Migrations) -> Result<()> {
     })))
 }
 
-/// The files that differ, each with how: `added`, `removed`, `changed`. Only folders in
-/// this crate's own layout (`NNN_name.sql` files) are compared file by file; for
-/// another tool's layout, only the removal of an embedded file is seen.
+/// The files that differ, each with how: `added`, `removed`, `changed`. Folders in
+/// this crate's own layout (`NNN_name.sql` files) are compared file by file; in the
+/// folder-per-migration layouts (diesel, Prisma) an added or removed migration folder
+/// is seen; in the other layouts of other tools, only the removal of an embedded file.
 fn differences(migrations: &Migrations, dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         // The folder is gone (the binary was moved or deployed): nothing to compare.
@@ -107,5 +108,33 @@ fn differences(migrations: &Migrations, dir: &Path) -> Vec<String> {
             }
         }
     }
+    found.extend(added_folders(migrations, dir));
     found
+}
+
+/// In a folder-per-migration set (every file name `<folder>/<file>.sql`, all with one
+/// file name), the subfolders holding that file that the set does not embed.
+fn added_folders(migrations: &Migrations, dir: &Path) -> Vec<String> {
+    let mut inner = migrations
+        .iter()
+        .map(|m| m.file_name().split_once('/').map(|(_, file)| file));
+    let Some(Some(file)) = inner.next() else {
+        return Vec::new();
+    };
+    if !inner.all(|f| f == Some(file)) {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut added: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join(file).is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .map(|folder| format!("{folder}/{file}"))
+        .filter(|name| !migrations.iter().any(|m| m.file_name() == name))
+        .map(|name| format!("{name} (added)"))
+        .collect();
+    added.sort();
+    added
 }
