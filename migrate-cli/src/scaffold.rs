@@ -182,6 +182,11 @@ fn utc_now() -> Now {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    from_unix(secs)
+}
+
+/// A time in seconds since 1970-01-01 UTC, in the forms file names use.
+fn from_unix(secs: u64) -> Now {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rest = secs % 86_400;
     let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
@@ -247,5 +252,55 @@ pub fn with_line(build_rs: Option<&str>, relative: &str) -> Option<String> {
                 &text[brace + 1..]
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_times_become_utc_dates() {
+        for (secs, compact) in [
+            (0, "19700101000000"),
+            (951_782_400, "20000229000000"),
+            (1_704_067_199, "20231231235959"),
+            (1_704_067_200, "20240101000000"),
+            (4_107_542_400, "21000301000000"),
+        ] {
+            assert_eq!(from_unix(secs).compact, compact, "{secs}");
+        }
+        let now = from_unix(1_709_210_096);
+        assert_eq!(
+            (now.compact.as_str(), now.diesel.as_str(), now.iso.as_str()),
+            ("20240229123456", "2024-02-29-123456", "2024-02-29 12:34:56")
+        );
+    }
+
+    #[test]
+    fn the_build_rs_line_is_found_and_added() {
+        assert!(has_line(
+            "fn main() {\n    migrate::build::rerun_if_changed(\"db/migrations\");\n}",
+            "db/migrations"
+        ));
+        assert!(!has_line("fn main() {}", "migrations"));
+        let added = with_line(
+            Some("// build\nfn main() {\n    other();\n}\n"),
+            "migrations",
+        );
+        assert_eq!(
+            added.as_deref(),
+            Some(
+                "// build\nfn main() {\n    println!(\"cargo:rerun-if-changed=migrations\");\n    other();\n}\n"
+            )
+        );
+        assert_eq!(with_line(Some("pub fn helper() {}"), "migrations"), None);
+    }
+
+    #[test]
+    fn names_are_corrected_as_the_checker_corrects_them() {
+        assert_eq!(corrected("add_tags"), "add_tags");
+        assert_eq!(corrected("Add-Tags"), "add_tags");
+        assert_eq!(corrected("add  tags!"), "add_tags");
     }
 }
