@@ -1,72 +1,138 @@
 #!/usr/bin/env bash
-# Build cost of an app using `migrate`: a cold release build in a fresh target
-# folder, then the rebuild after editing one of 1,000 migrations. A hello world
-# using rusqlite alone (bundled SQLite) is the floor. Run from anywhere:
-#   bash bench/build-cost.sh
-# With OPTIMIZE_MACROS=1, the app sets `[profile.release.build-override] opt-level = 3`,
-# so that the macro's SQLite is the same build as the application's.
+# Build cost of an app using `migrate`, against a floor measured in the same run.
+#
+#   bash bench/build-cost.sh                      # 1,000 migrations
+#   MIGRATE_BEFORE=/path/to/older/checkout bash bench/build-cost.sh
+#   N=200 bash bench/build-cost.sh                # another size
+#
+# The floor is a hello world using rusqlite (bundled SQLite) that embeds the same
+# migrations with one `include_str!` each and runs them with `execute_batch`: what
+# an app checking nothing at build time costs. The app embeds them with
+# `migrate::migrations!`. With MIGRATE_BEFORE set, the same app is also built against
+# that checkout of migrate ("before").
+#
+# Reported, for the dev and the release profile: the rebuild after editing the newest
+# migration (median of 3), after editing the first one, and after touching main.rs
+# (the macro runs again on an unchanged folder; median of 3). Then a cold release
+# build of the floor and of the app: wall time and CPU time.
+#
+# The build cache of the validation goes to a fresh folder (MIGRATE_BUILD_CACHE), so
+# the first build starts without one, like a fresh clone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+n=${N:-1000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export MIGRATE_BUILD_CACHE="$work/cache"
 cargo run --release --quiet --manifest-path "$root/Cargo.toml" -p migrate-bench -- \
-    --write-set "$work/app/migrations" 1000
+    --write-set "$work/migrations" "$n"
 
-seconds() { # runs "$@", prints the wall time in seconds
-    local start end
-    start=$(date +%s.%N)
-    "$@" >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc
+# Runs "$@" and prints "wall cpu" in seconds.
+timed() {
+    if ! /usr/bin/time -f '%e %U %S' -o "$work/time" "$@" >"$work/log" 2>&1; then
+        cat "$work/log" >&2
+        echo "failed: $*" >&2
+        kill $$
+    fi
+    tail -1 "$work/time" | awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }'
+}
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+
+# An app named $1 in $work/$1 using the migrations copied in, with dependencies $2.
+make_app() {
+    local dir="$work/$1"
+    mkdir -p "$dir/src"
+    cp -r "$work/migrations" "$dir/migrations"
+    printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2024"\n[dependencies]\n%s\n[workspace]\n' \
+        "$1" "$2" >"$dir/Cargo.toml"
+    cp "$root/Cargo.lock" "$dir/Cargo.lock"
 }
 
-mkdir -p "$work/app/src" "$work/floor/src"
-cat >"$work/app/Cargo.toml" <<TOML
-[package]
-name = "app"
-version = "0.1.0"
-edition = "2024"
-[dependencies]
-migrate = { path = "${MIGRATE_UNDER_TEST:-$root}" }
-[workspace]
-TOML
-if [ "${OPTIMIZE_MACROS:-0}" = 1 ]; then
-    printf '[profile.release.build-override]\nopt-level = 3\n' >>"$work/app/Cargo.toml"
-fi
-cat >"$work/app/src/main.rs" <<'RS'
-static MIGRATIONS: migrate::Migrations = migrate::migrations!("migrations");
+make_app floor 'rusqlite = { version = ">=0.32, <0.44", features = ["bundled"] }'
+{
+    echo 'static MIGRATIONS: &[&str] = &['
+    for f in "$work"/floor/migrations/*.sql; do
+        echo "    include_str!(\"../migrations/$(basename "$f")\"),"
+    done
+    echo '];'
+    cat <<'RS'
+fn main() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    for sql in MIGRATIONS {
+        conn.execute_batch(sql).unwrap();
+    }
+    println!("applied {}", MIGRATIONS.len());
+}
+RS
+} >"$work/floor/src/main.rs"
+
+app_main='static MIGRATIONS: migrate::Migrations = migrate::migrations!("migrations");
 fn main() {
     let mut conn = migrate::rusqlite::Connection::open_in_memory().unwrap();
     println!("applied {}", MIGRATIONS.run(&mut conn).unwrap().applied.len());
-}
-RS
-cat >"$work/floor/Cargo.toml" <<TOML
-[package]
-name = "floor"
-version = "0.1.0"
-edition = "2024"
-[dependencies]
-rusqlite = { version = "0.41.1", features = ["bundled"] }
-[workspace]
-TOML
-cat >"$work/floor/src/main.rs" <<'RS'
-fn main() {
-    let conn = rusqlite::Connection::open_in_memory().unwrap();
-    println!("{}", conn.query_row("SELECT sqlite_version()", [], |r| r.get::<_, String>(0)).unwrap());
-}
-RS
-cp "$root/Cargo.lock" "$work/app/Cargo.lock"
+}'
+make_app after "migrate = { path = \"$root\" }"
+echo "$app_main" >"$work/after/src/main.rs"
+variants="floor after"
+if [ -n "${MIGRATE_BEFORE:-}" ]; then
+    make_app before "migrate = { path = \"$MIGRATE_BEFORE\" }"
+    echo "$app_main" >"$work/before/src/main.rs"
+    variants="floor before after"
+fi
 
-floor=$(cd "$work/floor" && seconds cargo build --release --offline --target-dir "$work/t-floor")
-cold=$(cd "$work/app" && seconds cargo build --release --offline --target-dir "$work/t-app")
-sqlite_builds=$(find "$work/t-app/release/build" -name 'libsqlite3.a' | wc -l)
-echo "CREATE TABLE edited (id INTEGER PRIMARY KEY);" >>"$work/app/migrations/00500_"*.sql
-edit=$(cd "$work/app" && seconds cargo build --release --offline --target-dir "$work/t-app")
-touch "$work/app/src/main.rs"
-touch_only=$(cd "$work/app" && seconds cargo build --release --offline --target-dir "$work/t-app")
+# Rebuild figures of one variant in one profile: "last first touch".
+rebuilds() {
+    local app=$1 profile=$2 dir="$work/$1" flag=""
+    [ "$profile" = release ] && flag=--release
+    local build=(cargo build $flag --offline --manifest-path "$dir/Cargo.toml" --target-dir "$work/target-$app-$profile")
+    timed "${build[@]}" >/dev/null
+    local last first touch lasts=() touches=()
+    last=$(ls "$dir"/migrations/*.sql | tail -1)
+    first=$(ls "$dir"/migrations/*.sql | head -1)
+    for i in 1 2 3; do
+        echo "CREATE TABLE edited_last_${profile}_$i (id INTEGER PRIMARY KEY);" >>"$last"
+        lasts+=("$(timed "${build[@]}" | cut -d' ' -f1)")
+    done
+    echo "CREATE TABLE edited_first_$profile (id INTEGER PRIMARY KEY);" >>"$first"
+    first=$(timed "${build[@]}" | cut -d' ' -f1)
+    for i in 1 2 3; do
+        touch "$dir/src/main.rs"
+        touches+=("$(timed "${build[@]}" | cut -d' ' -f1)")
+    done
+    echo "$(median3 "${lasts[@]}") $first $(median3 "${touches[@]}")"
+}
 
-printf 'cold release build, hello world with rusqlite (bundled) only: %6.1f s\n' "$floor"
-printf 'cold release build, hello world with migrate, 1,000 migrations: %6.1f s  (%.2fx; SQLite compiled %s times)\n' \
-    "$cold" "$(echo "$cold / $floor" | bc -l)" "$sqlite_builds"
-printf 'rebuild after editing one of the 1,000 migrations: %6.1f s\n' "$edit"
-printf 'rebuild after touching main.rs (the macro runs again): %6.1f s\n' "$touch_only"
+echo "build cost, $n migrations, $(nproc) cores"
+for profile in dev release; do
+    declare -A fig=()
+    for v in $variants; do
+        fig[$v]=$(rebuilds "$v" "$profile")
+    done
+    read -r fl ff ft <<<"${fig[floor]}"
+    printf '\n%s profile          %12s' "$profile" floor
+    for v in $variants; do [ "$v" = floor ] || printf '  %18s' "$v"; done
+    echo
+    i=0
+    for what in "edit the newest migration" "edit the first migration" "touch main.rs"; do
+        i=$((i + 1))
+        base=$(echo "${fig[floor]}" | cut -d' ' -f$i)
+        printf '  %-28s %6.2f s' "$what" "$base"
+        for v in $variants; do
+            [ "$v" = floor ] && continue
+            t=$(echo "${fig[$v]}" | cut -d' ' -f$i)
+            printf '  %6.2f s (%5.2fx)' "$t" "$(echo "$t / $base" | bc -l)"
+        done
+        echo
+    done
+    unset fig
+done
+
+echo
+echo "cold release build (fresh target folder): wall / CPU"
+for v in floor after; do
+    rm -rf "$work/target-cold"
+    read -r wall cpu <<<"$(timed cargo build --release --offline --manifest-path "$work/$v/Cargo.toml" --target-dir "$work/target-cold")"
+    units=$(ls "$work/target-cold/release/deps" | grep -c '\.d$' || true)
+    sqlite=$(find "$work/target-cold/release/build" -name 'libsqlite3.a' | wc -l)
+    printf '  %-6s %6.1f s / %6.1f s CPU  (%s units, SQLite compiled %s times)\n' "$v" "$wall" "$cpu" "$units" "$sqlite"
+done

@@ -12,6 +12,9 @@
 //!
 //! `--quick` stops the scaling at 1,000 migrations. `--write-set DIR N` writes the
 //! synthetic set of `N` migrations into `DIR` (used by `bench/build-cost.sh`).
+//! `--phases DIR` times each part of the macro's work on a folder, with and without
+//! the build cache; run from a dev build it shows what the macro costs at
+//! `opt-level = 0`, as in a user's build.
 
 mod generate;
 
@@ -51,6 +54,7 @@ fn main() -> Result<()> {
             }
             return Ok(());
         }
+        [flag, dir] if flag == "--phases" => return phases(Path::new(dir)),
         [flag, dir, n] if flag == "--write-set" => {
             std::fs::create_dir_all(dir)?;
             return Ok(generate::write_set(Path::new(dir), n.parse()?)?);
@@ -299,5 +303,72 @@ fn validate_child(dir: &Path) -> Result<()> {
         .ok_or("no VmHWM in /proc/self/status")?
         .trim();
     println!("{kib}");
+    Ok(())
+}
+
+/// `--phases DIR`: the time of each phase of the macro's work on a folder, in this
+/// build's profile (a dev build shows what the macro costs at `opt-level = 0`).
+fn phases(dir: &Path) -> Result<()> {
+    let start = Instant::now();
+    let sources = check::read_dir(dir, "migrations").map_err(|d| format!("{d:?}"))?;
+    let read = start.elapsed();
+    let start = Instant::now();
+    let conn = Connection::open_in_memory()?;
+    for m in &sources {
+        conn.execute_batch(&m.sql)?;
+    }
+    let plain = start.elapsed();
+    let start = Instant::now();
+    check::validate(&sources, &[]).map_err(|d| d.to_string())?;
+    let validate = start.elapsed();
+    println!(
+        "read + checksums {}   plain execute_batch {}   validate {}",
+        ms(read),
+        ms(plain),
+        ms(validate)
+    );
+    // The macro's call, on a copy of the folder edited as a developer does.
+    let copy = tempfile::tempdir()?;
+    let files: Vec<_> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    for file in &files {
+        std::fs::copy(file, copy.path().join(file.file_name().unwrap_or_default()))?;
+    }
+    let mut names: Vec<_> = files.iter().filter_map(|f| f.file_name()).collect();
+    names.sort();
+    let cache = tempfile::tempdir()?;
+    let options = check::Options {
+        cache: Some(cache.path()),
+        ..check::Options::default()
+    };
+    let timed = |label: &str| -> Result<()> {
+        let start = Instant::now();
+        check::check_dir_opts(copy.path(), "migrations", &options).map_err(|d| format!("{d:?}"))?;
+        println!(
+            "   check_dir with the build cache, {label}: {}",
+            ms(start.elapsed())
+        );
+        Ok(())
+    };
+    let append = |name: Option<&&std::ffi::OsStr>, sql: &str| -> Result<()> {
+        let path = copy.path().join(name.ok_or("empty folder")?);
+        let mut text = std::fs::read_to_string(&path)?;
+        text.push_str(sql);
+        Ok(std::fs::write(path, text)?)
+    };
+    timed("empty cache")?;
+    timed("nothing changed")?;
+    append(
+        names.last(),
+        "\nCREATE TABLE edited_last (id INTEGER PRIMARY KEY);\n",
+    )?;
+    timed("newest migration edited")?;
+    timed("nothing changed")?;
+    append(
+        names.first(),
+        "\nCREATE TABLE edited_first (id INTEGER PRIMARY KEY);\n",
+    )?;
+    timed("first migration edited")?;
     Ok(())
 }

@@ -67,6 +67,7 @@ pub fn check(folder: &Folder) -> Result<Result<Vec<SourceMigration>, Vec<Diagnos
         functions: &functions,
         collations: &collations,
         modules: &modules,
+        ..Options::default()
     };
     Ok(check::check_dir_opts(
         &folder.dir,

@@ -11,3 +11,22 @@ pub fn manifest_dir() -> Option<PathBuf> {
         .or_else(|| var("CARGO_MANIFEST_DIR"))
         .map(PathBuf::from)
 }
+
+/// Where the validation's build cache lives: `MIGRATE_BUILD_CACHE` when set (`off`,
+/// `0` or `false` turn the cache off), else `migrate` in the user's cache folder
+/// (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS,
+/// `%LOCALAPPDATA%` on Windows), else `None`.
+pub fn cache_dir() -> Option<PathBuf> {
+    #[allow(clippy::disallowed_methods)]
+    match std::env::var_os("MIGRATE_BUILD_CACHE") {
+        Some(v)
+            if ["off", "0", "false"]
+                .iter()
+                .any(|off| v.eq_ignore_ascii_case(off)) =>
+        {
+            None
+        }
+        Some(v) if !v.is_empty() => Some(PathBuf::from(v)),
+        _ => dirs::cache_dir().map(|d| d.join("migrate")),
+    }
+}

@@ -188,11 +188,13 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
         .collect();
     let collations: Vec<&str> = input.collations.iter().map(String::as_str).collect();
     let modules: Vec<&str> = input.modules.iter().map(String::as_str).collect();
+    let cache = crate::env::cache_dir();
     let options = check::Options {
         layout: input.layout,
         functions: &functions,
         collations: &collations,
         modules: &modules,
+        cache: cache.as_deref(),
     };
     match check::check_dir_opts(&dir, &relative, &options) {
         Ok(migrations) => Ok(emit(&migrations, &options, &dir)),
@@ -214,13 +216,16 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path
     let count = migrations.len();
     let entries = migrations.iter().map(|m| {
         let (version, name, file_name, sql) = (m.version, &m.name, &m.file_name, &m.sql);
-        let (checksum, chain) = (m.checksum, m.chain);
+        // One byte-string token each rather than 32 integer literals: the compiler
+        // type-checks a few thousand tokens instead of 64 per migration.
+        let checksum = proc_macro2::Literal::byte_string(&m.checksum);
+        let chain = proc_macro2::Literal::byte_string(&m.chain);
         let mode = (!m.transaction).then(|| quote!(.without_transaction()));
         let source_id = &m.source_id;
         let source_id = (!source_id.is_empty()).then(|| quote!(.with_source_id(#source_id)));
         quote! {
             ::migrate::__private::Migration::new(
-                #version, #name, #file_name, #sql, [#(#checksum),*], [#(#chain),*]
+                #version, #name, #file_name, #sql, *#checksum, *#chain
             ) #mode #source_id
         }
     });

@@ -5,6 +5,7 @@
 //! Every file-level problem is reported at once; SQL execution stops at the first
 //! failing migration, since later ones depend on it.
 
+mod cache;
 mod footguns;
 mod help;
 pub mod layout;
@@ -72,6 +73,10 @@ pub struct Options<'a> {
     /// Virtual table modules the application loads as extensions, which the build
     /// cannot load: the statements that need them are skipped at build time.
     pub modules: &'a [&'a str],
+    /// Where the build cache of the validation lives (see the README's Performance
+    /// section); `None` validates every migration every time. Results are the same
+    /// either way.
+    pub cache: Option<&'a Path>,
 }
 
 /// [`check_dir`] with every option of the macro.
@@ -92,8 +97,13 @@ pub fn check_dir_opts(
         Some(layout) => layout,
         None => layout::detect(dir, display_dir)?,
     };
-    let migrations = layout::read(dir, display_dir, Some(layout))?;
-    validate_with(&migrations, options).map_err(|d| vec![layout::tagged(d, layout)])?;
+    let cache = options
+        .cache
+        .and_then(|cache| cache::Cache::open(cache, dir, Some(layout), options));
+    let known = |path: &str, sql: &str| cache.as_ref().and_then(|c| c.known(path, sql));
+    let migrations = layout::read_known(dir, display_dir, Some(layout), &known)?;
+    validate::validate_cached(&migrations, options, cache)
+        .map_err(|d| vec![layout::tagged(d, layout)])?;
     Ok(migrations)
 }
 

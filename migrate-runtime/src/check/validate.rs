@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::Connection;
 
+use super::cache::{self, Cache};
 use super::help::{Failure, NOT_NULL_FIX};
 use super::{Options, SourceMigration, footguns, help, schema};
 use crate::diagnostic::Diagnostic;
@@ -69,22 +70,93 @@ pub fn validate_with(
     migrations: &[SourceMigration],
     options: &Options<'_>,
 ) -> Result<(), Diagnostic> {
+    let folder = migrations.first().and_then(|m| m.path.parent());
+    let cache = options
+        .cache
+        .zip(folder)
+        .and_then(|(dir, folder)| Cache::open(dir, folder, None, options));
+    validate_cached(migrations, options, cache)
+}
+
+/// [`validate_with`], using and updating the build cache's entry for the folder.
+pub(super) fn validate_cached(
+    migrations: &[SourceMigration],
+    options: &Options<'_>,
+    mut cache: Option<Cache>,
+) -> Result<(), Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
             "migrations",
             format!("cannot set up the in-memory validation database: {e}"),
         )
     };
-    let conn = connection(options).map_err(internal)?;
+    let mut conn = connection(options).map_err(internal)?;
+    if let Some(cache) = &mut cache {
+        cache.compare(migrations);
+    }
+    let mut start = 0;
+    if let Some(cache) = &cache {
+        if cache.validated {
+            cache::note_use(Some(migrations.len()));
+            return Ok(());
+        }
+        if let Some(len) = cache.best() {
+            if cache.restore(len, &mut conn) {
+                start = len;
+            } else {
+                // Whatever a failed restore left, start again from an empty database.
+                conn = connection(options).map_err(internal)?;
+            }
+        }
+    }
+    cache::note_use((start > 0).then_some(start));
+    let mut captured = Vec::new();
+    let result = validate_from(&conn, migrations, options, start, |len, conn| {
+        if let Some(cache) = &cache
+            && let Some(image) = cache.capture(conn)
+        {
+            captured.push((len, image));
+        }
+    });
+    if let Some(cache) = cache {
+        cache.store(migrations, captured, result.is_ok());
+    }
+    result
+}
+
+/// The validation from migration `first` (after a restored checkpoint; 0 for the
+/// empty database). `capture(len, conn)` is called where a checkpoint is worth
+/// keeping, after the migration before the newest, as long as no statement so far
+/// has left state outside the database.
+fn validate_from(
+    conn: &Connection,
+    migrations: &[SourceMigration],
+    options: &Options<'_>,
+    first: usize,
+    mut capture: impl FnMut(usize, &Connection),
+) -> Result<(), Diagnostic> {
+    let internal = |e: rusqlite::Error| {
+        Diagnostic::new(
+            "migrations",
+            format!("cannot set up the in-memory validation database: {e}"),
+        )
+    };
     let skipped = super::modules::unvalidated(migrations, options.modules);
-    let _off = foreign_keys::Off::new(&conn).map_err(internal)?;
-    let mut scope = Scope::default();
-    for index in 0..migrations.len() {
+    let _off = foreign_keys::Off::new(conn).map_err(internal)?;
+    let mut scope = if first == 0 {
+        Scope::default()
+    } else {
+        Scope::load(conn).map_err(internal)?
+    };
+    // A restored checkpoint was taken where the image held the whole state.
+    let mut image_is_state = true;
+    for index in first..migrations.len() {
         let m = &migrations[index];
         let statements = sql::statements(&m.sql);
-        let saved = crate::rules::Settings::save(&conn, &statements).map_err(internal)?;
+        image_is_state &= cache::keeps_state_in_image(&statements);
+        let saved = crate::rules::Settings::save(conn, &statements).map_err(internal)?;
         let run = Run {
-            conn: &conn,
+            conn,
             migrations,
             index,
             statements: &statements,
@@ -92,10 +164,14 @@ pub fn validate_with(
             skipped: &skipped,
         };
         let result = run.apply(&mut scope);
-        saved.restore(&conn);
+        saved.restore(conn);
         result?;
+        let len = index + 1;
+        if image_is_state && len + 1 == migrations.len() {
+            capture(len, conn);
+        }
     }
-    whole_set_checks(&conn, migrations, options)
+    whole_set_checks(conn, migrations, options)
 }
 
 /// One migration being applied.

@@ -12,6 +12,8 @@ mod sections;
 use crate::Version;
 use std::path::Path;
 
+use super::source::Known;
+
 use super::SourceMigration;
 use crate::diagnostic::Diagnostic;
 
@@ -28,12 +30,22 @@ pub fn read(
     display_dir: &str,
     layout: Option<Layout>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
+    read_known(dir, display_dir, layout, &|_, _| None)
+}
+
+/// [`read`], with the checksums of files `known` from the build cache.
+pub(in crate::check) fn read_known(
+    dir: &Path,
+    display_dir: &str,
+    layout: Option<Layout>,
+    known: &Known<'_>,
+) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let layout = match layout {
         Some(layout) => layout,
         None => detect(dir, display_dir)?,
     };
     let found = match layout {
-        Layout::Native => return super::source::read_dir(dir, display_dir),
+        Layout::Native => return super::source::read_dir_known(dir, display_dir, known),
         Layout::Sqlx | Layout::GolangMigrate | Layout::Refinery => {
             flat::find(dir, display_dir, layout)
         }
@@ -43,7 +55,7 @@ pub fn read(
     };
     let tag = |ds: Vec<Diagnostic>| ds.into_iter().map(|d| tagged(d, layout)).collect();
     let (found, diagnostics) = found.map_err(tag)?;
-    finish(dir, display_dir, layout, found, diagnostics).map_err(tag)
+    finish(dir, display_dir, layout, found, diagnostics, known).map_err(tag)
 }
 
 /// The layout of `dir`, from the signals its files give (see the README's "Layouts of
@@ -227,6 +239,7 @@ fn finish(
     layout: Layout,
     found: Vec<Found>,
     mut diagnostics: Vec<Diagnostic>,
+    known: &Known<'_>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let display = |file: &str| format!("{display_dir}/{file}");
     let mut found = select_dialects(found);
@@ -287,7 +300,7 @@ fn finish(
             no_transaction || f.no_transaction,
         ) {
             Ok(transaction) => {
-                let checksum = crate::checksum(&sql);
+                let checksum = known(&display_path, &sql).unwrap_or_else(|| crate::checksum(&sql));
                 chain = crate::checksum::chain(&chain, f.version, &checksum);
                 migrations.push(SourceMigration {
                     version: f.version,

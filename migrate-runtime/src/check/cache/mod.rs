@@ -1,0 +1,501 @@
+//! The build cache of the validation: the in-memory database after the longest
+//! prefix of a folder's migrations that is unchanged since the last expansion, so
+//! that editing the newest migration executes only that one again.
+//!
+//! The state after migration k depends only on migrations 1..k, on the checking
+//! code and on the SQLite that runs them. An entry holds, for one folder, the text,
+//! names and paths of its migrations, whether that whole set passed every check,
+//! and up to [`KEPT`] *checkpoints*: the database image after the first k
+//! migrations, each validated without a problem (the one before the newest
+//! migration, and the one a partial validation started from). A checkpoint is used
+//! only when the stored migrations 1..k are byte for byte the current ones, and the
+//! checking code (a fingerprint of this crate's source), the SQLite (source id and
+//! compile options) and the declared functions, collations and modules are the
+//! same. Problems are never cached: a failing migration is executed again from the
+//! checkpoint before it, so diagnostics are those of a full validation.
+//!
+//! A checkpoint is taken only where the database image is the whole state: between
+//! migrations, with no temporary objects, after no `ATTACH`, `DETACH` or `PRAGMA`
+//! that changes the connection beyond what the runner puts back.
+//!
+//! One file per folder (and declared options), `<hash>.cache` in the cache folder,
+//! written under a temporary name and renamed, so concurrent builds read a whole old
+//! or a whole new entry. The folder keeps the [`MAX_ENTRIES`] most recently written
+//! entries. A file that is missing, unreadable, truncated, foreign or stale is
+//! ignored, and an image is checked against its hash before it is used: the
+//! validation then runs in full.
+
+use std::collections::HashMap;
+use std::hash::Hasher;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rusqlite::{Connection, OpenFlags};
+use sha2::{Digest, Sha256};
+
+use super::{Layout, Options, SourceMigration};
+use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
+use crate::sql::Statement;
+
+/// The first bytes of an entry, with the format's version.
+const MAGIC: &[u8] = b"migrate validation cache, format 3\n";
+/// The checkpoints an entry keeps.
+const KEPT: usize = 2;
+/// The entries the cache folder keeps, most recently written first.
+pub const MAX_ENTRIES: usize = 32;
+
+#[cfg(test)]
+thread_local! {
+    /// How the last validation on this thread used the cache: `Some(k)` when it
+    /// started after the first k migrations (all of them: nothing executed).
+    pub(super) static USED: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Records, for tests, how a validation used the cache.
+pub(super) fn note_use(_skipped: Option<usize>) {
+    #[cfg(test)]
+    USED.set(_skipped);
+}
+
+/// A database image after the first `len` migrations, as stored.
+#[derive(Debug, Clone)]
+struct Stored {
+    len: usize,
+    /// Where the image lies in the entry's bytes.
+    image: Range<usize>,
+    hash: u64,
+}
+
+/// A stored migration: where its fields lie in the entry's bytes, and its checksum.
+struct Record {
+    version: Range<usize>,
+    fields: [Range<usize>; 7],
+    checksum: [u8; 32],
+}
+
+/// What an entry holds, before it is compared with the current migrations.
+#[derive(Default)]
+struct Parsed {
+    records: Vec<Record>,
+    validated: bool,
+    images: Vec<Stored>,
+}
+
+/// One folder's entry.
+pub(super) struct Cache {
+    dir: PathBuf,
+    file: PathBuf,
+    context: String,
+    /// The entry file's bytes.
+    data: Vec<u8>,
+    parsed: Parsed,
+    /// Whether the files were read with every one-file check (so a stored file
+    /// passed them).
+    files_checked: bool,
+    /// The stored migrations by display path.
+    by_path: HashMap<String, usize>,
+    /// The stored checkpoints that match the current migrations.
+    stored: Vec<Stored>,
+    /// Whether the stored set is the current one, byte for byte.
+    same_set: bool,
+    /// Whether the current set passed every check (stored so).
+    pub validated: bool,
+}
+
+impl Cache {
+    /// The entry of the migrations in `folder` checked with `options`, read from
+    /// the cache folder `dir`. `None` when the SQLite in use cannot be identified.
+    ///
+    /// `files_checked` is the layout the caller read the files in, with every check
+    /// of one file alone; then the entry records which files passed them.
+    pub fn open(
+        dir: &Path,
+        folder: &Path,
+        files_checked: Option<Layout>,
+        options: &Options<'_>,
+    ) -> Option<Self> {
+        let sqlite: String = Connection::open_in_memory()
+            .and_then(|conn| {
+                conn.query_row(
+                    "SELECT sqlite_source_id() || ' ' || (SELECT group_concat(compile_options, ' ') FROM pragma_compile_options)",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .ok()?;
+        let declared = format!(
+            "functions {:?}\ncollations {:?}\nmodules {:?}",
+            options.functions, options.collations, options.modules
+        );
+        let context = format!(
+            "{}\n{sqlite}\n{declared}\nfiles checked in layout {files_checked:?}",
+            env!("MIGRATE_RUNTIME_FINGERPRINT")
+        );
+        let mut name = Sha256::new();
+        name.update(folder.as_os_str().as_encoded_bytes());
+        name.update(b"\n");
+        name.update(declared.as_bytes());
+        name.update(format!("{files_checked:?}").as_bytes());
+        let name: String = name.finalize()[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let file = dir.join(format!("{name}.cache"));
+        let data = std::fs::read(&file).unwrap_or_default();
+        let parsed = parse(&data, &context).unwrap_or_default();
+        let by_path = parsed
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    String::from_utf8_lossy(&data[r.fields[3].clone()]).into_owned(),
+                    i,
+                )
+            })
+            .collect();
+        Some(Self {
+            dir: dir.to_owned(),
+            file,
+            context,
+            data,
+            parsed,
+            files_checked: files_checked.is_some(),
+            by_path,
+            stored: Vec::new(),
+            same_set: false,
+            validated: false,
+        })
+    }
+
+    /// The checksum of a migration file stored with the same path and SQL: such a
+    /// file passed every check that reads one file alone.
+    pub fn known(&self, display_path: &str, sql: &str) -> Option<[u8; 32]> {
+        if !self.files_checked {
+            return None;
+        }
+        let record = &self.parsed.records[*self.by_path.get(display_path)?];
+        (self.data[record.fields[4].clone()] == *sql.as_bytes()).then_some(record.checksum)
+    }
+
+    /// Compares the entry with `migrations`: the checkpoints that still apply, and
+    /// whether the set is the one stored as passing.
+    pub fn compare(&mut self, migrations: &[SourceMigration]) {
+        let mut same = 0;
+        for (record, m) in self.parsed.records.iter().zip(migrations) {
+            let equal = self.data[record.version.clone()] == m.version.to_le_bytes()
+                && record
+                    .fields
+                    .iter()
+                    .zip(fields(m))
+                    .all(|(range, field)| self.data[range.clone()] == *field);
+            if !equal {
+                break;
+            }
+            same += 1;
+        }
+        self.same_set = same == self.parsed.records.len() && same == migrations.len();
+        self.validated = self.parsed.validated && self.same_set;
+        self.stored = self
+            .parsed
+            .images
+            .iter()
+            .filter(|c| c.len > 0 && c.len <= same)
+            .cloned()
+            .collect();
+    }
+
+    /// The length of the longest checkpoint.
+    pub fn best(&self) -> Option<usize> {
+        self.stored.iter().map(|c| c.len).max()
+    }
+
+    /// Replaces `conn`'s main database with the image after `len` migrations, once
+    /// its hash is checked.
+    pub fn restore(&self, len: usize, conn: &mut Connection) -> bool {
+        let Some(image) =
+            self.stored.iter().find(|c| c.len == len).and_then(|c| {
+                Some(&self.data[c.image.clone()]).filter(|i| image_hash(i) == c.hash)
+            })
+        else {
+            return false;
+        };
+        let temp = temp_path(&self.dir, "restore");
+        let restored = std::fs::write(&temp, image).is_ok()
+            && (|| -> rusqlite::Result<bool> {
+                let source = Connection::open_with_flags(&temp, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                let backup = rusqlite::backup::Backup::new(&source, conn)?;
+                Ok(backup.step(-1)? == rusqlite::backup::StepResult::Done)
+            })()
+            .unwrap_or(false);
+        let _ = std::fs::remove_file(&temp);
+        restored
+    }
+
+    /// The image of `conn`'s main database, when it is the connection's whole state.
+    pub fn capture(&self, conn: &Connection) -> Option<Vec<u8>> {
+        let temp_objects: i64 = conn
+            .query_row("SELECT count(*) FROM temp.sqlite_schema", [], |r| r.get(0))
+            .ok()?;
+        if temp_objects != 0 || !conn.is_autocommit() {
+            return None;
+        }
+        std::fs::create_dir_all(&self.dir).ok()?;
+        let temp = temp_path(&self.dir, "capture");
+        let image = (|| -> rusqlite::Result<bool> {
+            let mut target = Connection::open(&temp)?;
+            let backup = rusqlite::backup::Backup::new(conn, &mut target)?;
+            Ok(backup.step(-1)? == rusqlite::backup::StepResult::Done)
+        })()
+        .ok()
+        .filter(|done| *done)
+        .and_then(|_| std::fs::read(&temp).ok());
+        let _ = std::fs::remove_file(&temp);
+        image
+    }
+
+    /// Writes the entry for `migrations`: `validated` when the whole set passed,
+    /// the `captured` images (after their `len` migrations) and the stored ones that
+    /// still apply, the [`KEPT`] longest. Nothing is written when the file already
+    /// says all that.
+    pub fn store(
+        self,
+        migrations: &[SourceMigration],
+        captured: Vec<(usize, Vec<u8>)>,
+        validated: bool,
+    ) {
+        if captured.is_empty() && self.same_set && self.validated == validated {
+            return;
+        }
+        let mut images: Vec<(usize, u64, &[u8])> = captured
+            .iter()
+            .map(|(len, image)| (*len, image_hash(image), image.as_slice()))
+            .collect();
+        for old in &self.stored {
+            if !images.iter().any(|(len, ..)| *len == old.len) {
+                images.push((old.len, old.hash, &self.data[old.image.clone()]));
+            }
+        }
+        images.sort_by_key(|(len, ..)| std::cmp::Reverse(*len));
+        images.truncate(KEPT);
+        let bytes = serialize(&self.context, migrations, validated, &images);
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let temp = temp_path(&self.dir, "entry");
+        if std::fs::write(&temp, bytes).is_err() || std::fs::rename(&temp, &self.file).is_err() {
+            let _ = std::fs::remove_file(&temp);
+            return;
+        }
+        evict(&self.dir, &self.file);
+    }
+}
+
+/// Whether a checkpoint may follow `statements`: none of them changes the connection
+/// in a way the database image does not hold and the runner does not put back.
+pub(super) fn keeps_state_in_image(statements: &[Statement<'_>]) -> bool {
+    statements.iter().all(|s| {
+        let text = s.text;
+        match s.tokens.first() {
+            Some(t) if t.is_keyword(text, "ATTACH") || t.is_keyword(text, "DETACH") => false,
+            Some(t) if t.is_keyword(text, "PRAGMA") => rules::pragma(s).is_none_or(|p| {
+                !p.sets
+                    || p.name == FOREIGN_KEYS
+                    || p.name == "user_version"
+                    || p.name == "application_id"
+                    || RESTORED_PRAGMAS.contains(&p.name.as_str())
+            }),
+            _ => true,
+        }
+    })
+}
+
+fn temp_path(dir: &Path, what: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    dir.join(format!(
+        ".{what}-{}-{nanos}-{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Removes the oldest entries beyond [`MAX_ENTRIES`], and temporary files an
+/// interrupted build left more than an hour ago.
+fn evict(dir: &Path, keep: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    let mut entries = Vec::new();
+    for entry in read.flatten() {
+        let path = entry.path();
+        let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
+            continue;
+        };
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            if now
+                .duration_since(modified)
+                .is_ok_and(|age| age.as_secs() > 3600)
+            {
+                let _ = std::fs::remove_file(&path);
+            }
+        } else if name.ends_with(".cache") && path != keep {
+            entries.push((modified, path));
+        }
+    }
+    entries.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    for (_, path) in entries.iter().skip(MAX_ENTRIES - 1) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn image_hash(image: &[u8]) -> u64 {
+    // SipHash from the standard library: fast even in the unoptimised build the
+    // macro runs in. Another Rust release may compute another value; the entry is
+    // then ignored, never trusted.
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(image);
+    hasher.finish()
+}
+
+/// The hash of what an entry asserts: each file's checksum, and whether the set
+/// passed.
+fn facts_hash<'a>(checksums: impl Iterator<Item = &'a [u8; 32]>, validated: bool) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    for checksum in checksums {
+        hasher.write(checksum);
+    }
+    hasher.write_u8(u8::from(validated));
+    hasher.finish()
+}
+
+/// The fields of a migration that the validation reads.
+fn fields(m: &SourceMigration) -> [&[u8]; 7] {
+    [
+        m.name.as_bytes(),
+        m.file_name.as_bytes(),
+        m.path.as_os_str().as_encoded_bytes(),
+        m.display_path.as_bytes(),
+        m.sql.as_bytes(),
+        if m.transaction { b"1" } else { b"0" },
+        m.source_id.as_bytes(),
+    ]
+}
+
+fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn serialize(
+    context: &str,
+    migrations: &[SourceMigration],
+    validated: bool,
+    images: &[(usize, u64, &[u8])],
+) -> Vec<u8> {
+    let size: usize = images.iter().map(|(.., image)| image.len()).sum::<usize>()
+        + migrations.iter().map(|m| m.sql.len() + 256).sum::<usize>();
+    let mut out = Vec::with_capacity(size + 1024);
+    out.extend_from_slice(MAGIC);
+    put(&mut out, context.as_bytes());
+    put(&mut out, &(migrations.len() as u64).to_le_bytes());
+    for m in migrations {
+        put(&mut out, &m.version.to_le_bytes());
+        for field in fields(m) {
+            put(&mut out, field);
+        }
+        put(&mut out, &m.checksum);
+    }
+    put(&mut out, &[u8::from(validated)]);
+    put(
+        &mut out,
+        &facts_hash(migrations.iter().map(|m| &m.checksum), validated).to_le_bytes(),
+    );
+    put(&mut out, &(images.len() as u64).to_le_bytes());
+    for (len, hash, image) in images {
+        put(&mut out, &(*len as u64).to_le_bytes());
+        put(&mut out, &hash.to_le_bytes());
+        put(&mut out, image);
+    }
+    out
+}
+
+/// A reader of length-prefixed fields that stops at the first inconsistency.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn range(&mut self) -> Option<Range<usize>> {
+        let len = self.bytes.get(self.at..self.at.checked_add(8)?)?;
+        let len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let start = self.at + 8;
+        let end = start.checked_add(len)?;
+        if end > self.bytes.len() {
+            return None;
+        }
+        self.at = end;
+        Some(start..end)
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let range = self.range()?;
+        Some(&self.bytes[range])
+    }
+
+    fn number(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.bytes()?.try_into().ok()?))
+    }
+}
+
+/// An entry written under `context`, or `None` when it is damaged or another's.
+fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
+    let mut r = Reader {
+        bytes,
+        at: MAGIC.len(),
+    };
+    if !bytes.starts_with(MAGIC) || r.bytes()? != context.as_bytes() {
+        return None;
+    }
+    let count = usize::try_from(r.number()?).ok()?;
+    let mut records = Vec::with_capacity(count.min(100_000));
+    for _ in 0..count {
+        let version = r.range()?;
+        let fields = [(); 7].map(|()| r.range());
+        let fields = fields.iter().cloned().collect::<Option<Vec<_>>>()?;
+        records.push(Record {
+            version,
+            fields: fields.try_into().ok()?,
+            checksum: r.bytes()?.try_into().ok()?,
+        });
+    }
+    let validated = r.bytes()? == [1];
+    // What the entry says without the build checking it again: a damaged byte there
+    // must not pass for a fact.
+    if r.number()? != facts_hash(records.iter().map(|r| &r.checksum), validated) {
+        return None;
+    }
+    let count = r.number()?;
+    let mut images = Vec::new();
+    for _ in 0..count {
+        let len = usize::try_from(r.number()?).ok()?;
+        let hash = r.number()?;
+        let image = r.range()?;
+        images.push(Stored { len, image, hash });
+    }
+    (r.at == bytes.len()).then_some(Parsed {
+        records,
+        validated,
+        images,
+    })
+}
+
+#[cfg(test)]
+mod tests;
