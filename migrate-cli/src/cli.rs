@@ -101,6 +101,13 @@ pub struct Up {
     /// Apply the pending migrations up to and including this version only.
     #[arg(long, value_name = "VERSION")]
     pub to: Option<i128>,
+    /// Start even when the database has migrations the folder does not (a rollback
+    /// deploy), with a warning naming them; an edited migration is still refused.
+    #[arg(long)]
+    pub allow_newer_database: bool,
+    /// Apply a pending migration older than the latest applied one.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
     #[command(flatten)]
     pub folder: Folder,
 }

@@ -396,6 +396,15 @@ fn status_and_up_exit_codes_follow_the_database() -> TestResult {
     assert_eq!(code(&out), 2);
     assert!(stdout(&out).contains("unknown"), "{}", stdout(&out));
     assert_one_line_error(&migrate(cwd, &["up", "--db", "app.db"]), "does not know");
+    let out = migrate(cwd, &["up", "--db", "app.db", "--allow-newer-database"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(
+            "warning: the database has migration(s) 2 applied that this binary does not contain"
+        ),
+        "{}",
+        stderr(&out)
+    );
     Ok(())
 }
 

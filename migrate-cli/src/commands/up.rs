@@ -22,7 +22,10 @@ pub fn run(args: &Up) -> Outcome {
     let progress = Progress::install(&mut conn);
     let hook = |event: migrate_runtime::Event<'_>| progress.event(event);
     let mut runner = migrations.runner();
-    runner.on_event(&hook);
+    runner
+        .on_event(&hook)
+        .allow_newer_database(args.allow_newer_database)
+        .allow_out_of_order(args.allow_out_of_order);
     if let Some(to) = args.to {
         runner.to(to);
     }
