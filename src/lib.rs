@@ -18,8 +18,9 @@
 ///
 /// `migrations!()` reads the folder `migrations`.
 ///
-/// Editing a migration rebuilds the crate. To rebuild when a file is *added*, put
-/// `println!("cargo:rerun-if-changed=migrations");` in `build.rs`.
+/// Editing a migration rebuilds the crate. To rebuild when a file is *added*, call
+/// `migrate::build::rerun_if_changed("migrations");` in `build.rs` (with `migrate` in
+/// `[build-dependencies]`), or print `cargo:rerun-if-changed=migrations` there.
 ///
 /// # Examples
 ///

@@ -198,7 +198,7 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
         cache: cache.as_deref(),
     };
     match check::check_dir_opts(&dir, &relative, &options) {
-        Ok(migrations) => Ok(emit(&migrations, &options)),
+        Ok(migrations) => Ok(emit(&migrations, &options, &dir)),
         Err(diagnostics) => Err(diagnostics
             .iter()
             .map(|d| syn::Error::new(lit.span(), d))
@@ -212,41 +212,41 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
 
 /// The `Migrations` expression, with an `include_bytes!` per file so that editing one rebuilds.
 ///
-/// The array of migrations and the rebuild markers are written as source text and
-/// handed to the compiler's lexer in one piece: with a thousand migrations, building
-/// them token by token in the unoptimised macro took longer than the compiler's own
-/// work on them.
-fn emit(migrations: &[SourceMigration], options: &check::Options<'_>) -> TokenStream {
-    let functions = options
-        .functions
-        .iter()
-        .map(|(name, arity)| quote!(::migrate::__private::Function { name: #name, arity: #arity }));
-    let collations = options.collations;
-    let unvalidated: Vec<String> = check::modules::unvalidated(migrations, options.modules)
-        .into_iter()
-        .map(|at| check::modules::describe(migrations, at))
-        .collect();
-    let sqlite = rusqlite::version();
-    let array: TokenStream = match array_source(migrations).parse() {
-        Ok(tokens) => tokens,
-        Err(e) => {
-            let message = format!("migrate: cannot emit the migrations ({e}); please report this");
-            return quote!({
-                ::core::compile_error!(#message);
-                ::migrate::Migrations::from_static(&[])
-            });
-        }
-    };
-    quote! {
-        {
-            #array
-            ::migrate::Migrations::from_static(&MIGRATIONS)
-                .with_functions(&[#(#functions),*])
-                .with_collations(&[#(#collations),*])
-                .with_unvalidated(&[#(#unvalidated),*])
-                .with_validated_with(#sqlite)
-        }
+/// The whole expression is written as source text and handed to the compiler's lexer
+/// in one piece: with a thousand migrations, building it token by token in the
+/// unoptimised macro took longer than the compiler's own work on it.
+fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path) -> TokenStream {
+    crate::track::path(dir);
+    let mut out = String::from("{");
+    out.push_str(&array_source(migrations));
+    out.push_str("::migrate::Migrations::from_static(&MIGRATIONS).with_functions(&[");
+    for (name, arity) in options.functions {
+        let _ = write!(
+            out,
+            "::migrate::__private::Function {{ name: {name:?}, arity: {arity} }},"
+        );
     }
+    out.push_str("]).with_collations(&[");
+    for name in options.collations {
+        let _ = write!(out, "{name:?},");
+    }
+    out.push_str("]).with_unvalidated(&[");
+    for at in check::modules::unvalidated(migrations, options.modules) {
+        let _ = write!(out, "{:?},", check::modules::describe(migrations, at));
+    }
+    let _ = write!(
+        out,
+        "]).with_validated_with({:?}).with_source_dir({:?})}}",
+        rusqlite::version(),
+        dir.to_string_lossy()
+    );
+    out.parse().unwrap_or_else(|e| {
+        let message = format!("migrate: cannot emit the migrations ({e}); please report this");
+        quote!({
+            ::core::compile_error!(#message);
+            ::migrate::Migrations::from_static(&[])
+        })
+    })
 }
 
 /// `fn _rebuild_when_edited() { … }` with one `include_bytes!` per file, then
@@ -339,10 +339,13 @@ mod tests {
         std::fs::write(dir.path().join("1_a.sql"), "CREATE TABLE a (x)")?;
         std::fs::write(dir.path().join("2_b.sql"), "CREATE TABLE b (x)")?;
         let ms = check::check_dir(dir.path(), "m").map_err(|ds| format!("{ds:?}"))?;
-        let out = emit(&ms, &check::Options::default()).to_string();
+        let out = emit(&ms, &check::Options::default(), dir.path()).to_string();
         assert_eq!(out.matches("include_bytes").count(), 2);
         assert_eq!(out.matches("Migration :: new").count(), 2);
-        assert_eq!(out, emit(&ms, &check::Options::default()).to_string());
+        assert_eq!(
+            out,
+            emit(&ms, &check::Options::default(), dir.path()).to_string()
+        );
         Ok(())
     }
 }

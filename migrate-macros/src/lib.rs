@@ -1,7 +1,9 @@
 //! Implementation detail of the `migrate` crate.
+#![cfg_attr(migrate_tracked_path, feature(proc_macro_tracked_path))]
 
 mod env;
 mod expand;
+mod track;
 
 /// Embeds a folder of numbered SQL migrations, checked at compile time.
 ///

@@ -26,7 +26,8 @@ pub enum Error {
     /// The database has applied migrations that this binary does not contain.
     #[error(
         "the database has migration(s) {} applied that this binary does not know: the database is newer than the code; \
-         run a binary built with those migrations, or restore a database that matches this one",
+         run a binary built with those migrations, restore a database that matches this one, \
+         or start anyway with `Migrations::runner().allow_newer_database(true)` (a rollback deploy)",
         list(versions)
     )]
     UnknownApplied {
@@ -50,8 +51,12 @@ pub enum Error {
 
     /// A statement of a migration failed; the migration was rolled back.
     #[error(
-        "migration {version} ({name}) failed at line {line} and was rolled back: {message}\n  statement: {statement}\n  \
-         earlier migrations stay applied; fix the data or this migration, then run again"
+        "migration {version} ({name}) failed at line {line} and was rolled back: {message}\n  statement: {statement}\n  {}",
+        if *on_copy {
+            "this was a trial on a copy of the database, which is deleted: the original is unchanged; fix the data or this migration, then try again"
+        } else {
+            "earlier migrations stay applied; fix the data or this migration, then run again"
+        }
     )]
     Failed {
         /// The migration's version.
@@ -66,6 +71,8 @@ pub enum Error {
         message: String,
         /// The underlying error.
         error: Box<rusqlite::Error>,
+        /// Whether it happened in a [`trial`](crate::Migrations::trial), on a copy.
+        on_copy: bool,
     },
 
     /// A migration left rows that break a foreign key; it was rolled back.
@@ -203,9 +210,10 @@ pub enum Error {
     /// The database has a `schema_migrations` table made by another tool.
     #[error(
         "the database has a `schema_migrations` table that migrate did not create (its columns: {}); \
-         golang-migrate's `(version, dirty)` and dbmate's `(version)` are imported (and kept as \
-         `schema_migrations_golang_migrate` / `schema_migrations_dbmate`), but not this shape: \
-         move that table away (`ALTER TABLE schema_migrations RENAME TO …`) before migrating with migrate",
+         golang-migrate's `(version, dirty)`, dbmate's `(version)` and the SQLite lesson's `(version, name, applied_at)` \
+         are taken over by the first `run` (or `migrate up`), which keeps them as `schema_migrations_golang_migrate`, \
+         `schema_migrations_dbmate` or `schema_migrations_lesson`, and `status` reads only migrate's own table; \
+         any other shape: move that table away (`ALTER TABLE schema_migrations RENAME TO …`) before migrating with migrate",
         columns.join(", ")
     )]
     ForeignTrackingTable {
@@ -298,6 +306,69 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+
+    /// In a debug build, the folder the migrations were embedded from has changed
+    /// since the binary was built: the binary is stale. Nothing was changed.
+    #[error("{0}")]
+    Stale(Box<Stale>),
+
+    /// On the first run, the SQLite lesson's `schema_migrations(version, name,
+    /// applied_at)` has rows that do not match the embedded migrations. Nothing was changed.
+    #[error(
+        "the lesson's `schema_migrations` table does not match the embedded migrations: {}; nothing was changed: \
+         rows are matched by version and name, so name each migration file as the lesson's runner recorded it",
+        rows.join("; ")
+    )]
+    AdoptMismatch {
+        /// Each row that does not match, with what is wrong.
+        rows: Vec<String>,
+    },
+
+    /// `baseline` found a database whose schema differs from what the migrations up to
+    /// that version produce. Nothing was changed.
+    #[error(
+        "the database's schema is not what the migrations up to {version} produce: {}; nothing was changed: \
+         baseline at the version that matches the database, or bring the schema to that version first",
+        differences.join("; ")
+    )]
+    BaselineMismatch {
+        /// The version asked for.
+        version: crate::Version,
+        /// Each object that differs.
+        differences: Vec<String>,
+    },
+
+    /// `baseline` or `repair` was given a version the command cannot use on this
+    /// database. Nothing was changed.
+    #[error("{message}; nothing was changed")]
+    BadVersion {
+        /// The version given.
+        version: crate::Version,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// The details of [`Error::Stale`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    /// The folder the set was built from (absolute).
+    pub dir: String,
+    /// The files that differ, each followed by `(added)`, `(removed)` or `(changed)`.
+    pub files: Vec<String>,
+}
+
+impl std::fmt::Display for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "this binary is stale: the migrations folder {} changed after it was built: {}; nothing was changed: \
+             rebuild it (`cargo build`), and add `migrate::build::rerun_if_changed(\"migrations\");` to build.rs \
+             (with `migrate` in [build-dependencies]) so that cargo rebuilds whenever a migration file is added",
+            self.dir,
+            self.files.join(", ")
+        )
+    }
 }
 
 fn db_path(conn: &rusqlite::Connection) -> String {
@@ -366,5 +437,14 @@ impl Error {
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Self::Locked { path, message },
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_error_stays_small() {
+        // `Result<T, Error>` is returned on every path; large variants are boxed.
+        assert!(std::mem::size_of::<super::Error>() < 128);
     }
 }

@@ -31,6 +31,8 @@
 //! # }
 //! ```
 
+pub mod adopt;
+pub mod build;
 pub mod check;
 pub mod checksum;
 pub mod diagnostic;
@@ -43,17 +45,18 @@ mod migration;
 pub mod name;
 pub mod rules;
 mod run;
+pub mod schema;
 pub mod sql;
 mod trial;
 
 pub use checksum::checksum;
-pub use error::Error;
+pub use error::{Error, Stale};
 pub use foreign_keys::Violation;
 pub use layout::Layout;
 pub use migration::{Function, Migration, Migrations, SourceMigration, Version};
 pub use run::{
-    Applied, AppliedMigration, DEFAULT_BUSY_TIMEOUT, Report, Runner, Status, TRACKING_TABLE,
-    Warning,
+    Applied, AppliedMigration, Baselined, DEFAULT_BUSY_TIMEOUT, Event, MigrationState, Repaired,
+    Report, Runner, Status, StatusRow, TRACKING_TABLE, Warning,
 };
 pub use trial::Trial;
 

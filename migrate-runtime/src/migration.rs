@@ -141,6 +141,7 @@ pub struct Migrations {
     collations: &'static [&'static str],
     unvalidated: &'static [&'static str],
     validated_with: Option<&'static str>,
+    source_dir: Option<&'static str>,
 }
 
 /// An application-defined SQL function that the migrations call, declared with
@@ -172,7 +173,24 @@ impl Migrations {
             collations: &[],
             unvalidated: &[],
             validated_with: None,
+            source_dir: None,
         }
+    }
+
+    /// The same set, recording the absolute path of the folder it was built from,
+    /// for the stale-binary check of debug builds. The macro calls this.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn with_source_dir(mut self, dir: &'static str) -> Self {
+        self.source_dir = Some(dir);
+        self
+    }
+
+    /// The absolute path of the folder the set was built from; `None` for a set not
+    /// built by the macro. In a debug build, [`run`](Self::run) and
+    /// [`status`](Self::status) compare that folder, when it exists, with the set.
+    pub const fn source_dir(&self) -> Option<&'static str> {
+        self.source_dir
     }
 
     /// The same set, declaring the application-defined functions its migrations call.

@@ -59,6 +59,33 @@ impl Migrations {
     /// edited one...), [`Error::NotADatabase`] and the like for `path`, and
     /// [`Error::Backup`] when the copy cannot be written.
     pub fn trial(&self, path: impl AsRef<Path>) -> Result<Trial> {
+        self.trial_with(path, |_| Ok(()))
+    }
+
+    /// [`trial`](Self::trial), with the application's connection setup applied to the
+    /// copy's connection before migrating: the functions and collations it registers,
+    /// its pragmas. A set that declares `functions(…)` or `collations(…)` needs it,
+    /// since [`run`](Self::run) refuses a connection without them.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::from_static(&[]);
+    /// use rusqlite::functions::FunctionFlags;
+    ///
+    /// let trial = MIGRATIONS.trial_with("tests/fixtures/production-sample.db", |conn| {
+    ///     conn.create_scalar_function("uuid_v7", 0, FunctionFlags::SQLITE_UTF8, |_| Ok("x".to_owned()))
+    /// })?;
+    /// assert!(trial.is_ok(), "{trial:?}");
+    /// # Ok::<(), migrate_runtime::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`trial`](Self::trial); an error `setup` returns is [`Error::Sqlite`].
+    pub fn trial_with(
+        &self,
+        path: impl AsRef<Path>,
+        setup: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<Trial> {
         let source = Connection::open_with_flags(
             path.as_ref(),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -76,7 +103,27 @@ impl Migrations {
         let mut conn = Connection::open(&copy.0).map_err(|e| copy.error(&e))?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(|e| copy.error(&e))?;
-        let report = self.run(&mut conn)?;
+        setup(&conn)?;
+        let report = self.run(&mut conn).map_err(|e| match e {
+            Error::Failed {
+                version,
+                name,
+                line,
+                statement,
+                message,
+                error,
+                on_copy: _,
+            } => Error::Failed {
+                version,
+                name,
+                line,
+                statement,
+                message,
+                error,
+                on_copy: true,
+            },
+            other => other,
+        })?;
         let integrity: Vec<String> = conn
             .prepare("PRAGMA integrity_check")
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())

@@ -58,6 +58,8 @@ pub(super) enum Problem {
 struct Listing {
     named: Vec<Named>,
     misnamed: Vec<Misnamed>,
+    /// Subfolders named like a migration that hold `.sql` files (`007_tags/up.sql`).
+    folders: Vec<(String, Vec<String>)>,
 }
 
 /// Reads `dir` and runs every check that needs no database.
@@ -81,13 +83,22 @@ pub(super) fn read_dir_known(
     known: &Known<'_>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let display = |file: &str| format!("{display_dir}/{file}");
-    let Listing { named, misnamed } = list(dir, display_dir)?;
+    let Listing {
+        named,
+        misnamed,
+        folders,
+    } = list(dir, display_dir)?;
     let plan = Plan::new(&named, &misnamed);
 
     let mut diagnostics: Vec<Diagnostic> = misnamed
         .iter()
         .map(|m| name_error(&display(&m.file_name), m, &plan))
         .collect();
+    diagnostics.extend(
+        folders
+            .iter()
+            .map(|(folder, files)| folder_error(display_dir, folder, files)),
+    );
     diagnostics.extend(numbering(&named, &plan, display_dir));
 
     if named.is_empty() && diagnostics.is_empty() {
@@ -150,6 +161,38 @@ pub(super) fn read_dir_known(
     }
 }
 
+/// The `.sql` files of `path` when it is a folder named like a migration (a digit
+/// first, a `_` later: `007_tags/`, diesel's `2024-01-15-143022_tags/`).
+fn migration_folder(path: &Path, name: &str) -> Option<Vec<String>> {
+    if !name.starts_with(|c: char| c.is_ascii_digit()) || !name.contains('_') || !path.is_dir() {
+        return None;
+    }
+    let mut files: Vec<String> = std::fs::read_dir(path)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| name::is_candidate(n))
+        .collect();
+    files.sort();
+    (!files.is_empty()).then_some(files)
+}
+
+/// A subfolder named like a migration, in the native layout, which reads files only.
+fn folder_error(display_dir: &str, folder: &str, files: &[String]) -> Diagnostic {
+    let shown: Vec<String> = files.iter().map(|f| format!("`{f}`")).collect();
+    Diagnostic::new(
+        format!("{display_dir}/{folder}"),
+        format!(
+            "`{folder}/` is a folder holding {}, but the native layout reads `<version>_<name>.sql` files only, so it would be left out",
+            shown.join(", ")
+        ),
+    )
+    .with_help(format!(
+        "this is the folder shape of diesel (`up.sql`) or Prisma (`migration.sql`): declare the layout, \
+         `migrations!(\"{display_dir}\", layout = \"diesel\")`, or move the SQL to a file `{folder}.sql`"
+    ))
+}
+
 /// The migration candidates of `dir`: non-hidden `*.sql` entries that are not folders,
 /// split by whether their name parses. `named` is sorted by version, then file name.
 fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
@@ -177,10 +220,15 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
     let mut listing = Listing {
         named: Vec::new(),
         misnamed: Vec::new(),
+        folders: Vec::new(),
     };
     for entry in entries {
         let os_name = entry.file_name();
         let lossy = os_name.to_string_lossy();
+        if let Some(files) = migration_folder(&entry.path(), &lossy) {
+            listing.folders.push((lossy.into_owned(), files));
+            continue;
+        }
         // Folders are skipped; anything else named like a migration is read, so a broken
         // symlink is reported rather than silently left out.
         if !name::is_candidate(&lossy) || entry.path().is_dir() {

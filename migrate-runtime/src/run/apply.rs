@@ -17,6 +17,7 @@ pub(super) fn apply(
     scope: Option<&mut Scope>,
 ) -> Result<()> {
     for statement in statements {
+        log_statement(migration, statement);
         crate::exec::execute(conn, statement.text).map_err(|e| {
             let line = crate::sql::line_column(migration.sql(), statement.offset).0;
             failed(conn, migration, statement.text, line, e)
@@ -35,6 +36,14 @@ pub(super) fn apply(
         }
     }
     Ok(())
+}
+
+/// The `debug` event of each statement, with its line in the file.
+fn log_statement(migration: &Migration, statement: &crate::sql::Statement<'_>) {
+    if log::log_enabled!(target: "migrate", log::Level::Debug) {
+        let line = crate::sql::line_column(migration.sql(), statement.offset).0;
+        log::debug!(target: "migrate", "{migration} line {line}: {}", statement.text);
+    }
 }
 
 /// Runs a `-- migrate:no-transaction` migration's statements one at a time.
@@ -57,6 +66,7 @@ pub(super) fn apply_without_transaction(
         }
     };
     for statement in statements {
+        log_statement(migration, statement);
         let line = crate::sql::line_column(sql, statement.offset).0;
         if let Err(e) = execute_waiting(conn, statement.text) {
             if let Some(file) = Error::about_file(&e, conn) {
@@ -172,5 +182,6 @@ pub(super) fn failed(
         statement: statement.into(),
         message: crate::exec::sqlite_message(&error).0,
         error: Box::new(error),
+        on_copy: false,
     })
 }

@@ -5,8 +5,11 @@
 //! returns); this file holds the runner's loop.
 
 mod apply;
+mod events;
 mod history;
+mod repair;
 mod report;
+mod stale;
 mod status;
 
 use std::collections::VecDeque;
@@ -15,14 +18,17 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, MAIN_DB, Transaction, TransactionBehavior};
 
 use self::apply::{apply, apply_without_transaction, failed, lock_file};
+pub use self::events::Event;
+use self::events::Hook;
 pub(crate) use self::history::CREATE_TRACKING_TABLE;
 pub(crate) use self::history::stored;
 pub use self::history::{AppliedMigration, TRACKING_TABLE};
 use self::history::{Tip, read_history, read_tip, record};
+pub use self::repair::{Baselined, Repaired};
 use self::report::parse_version;
 pub use self::report::{Applied, Report, Warning};
-pub use self::status::Status;
 use self::status::compare;
+pub use self::status::{MigrationState, Status, StatusRow};
 use crate::foreign_keys::{self, Scope};
 use crate::rules::Settings;
 use crate::{Error, Migration, Migrations, Result};
@@ -36,8 +42,11 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Runner<'a> {
     migrations: &'a Migrations,
     allow_out_of_order: bool,
+    allow_newer_database: bool,
     single_transaction: bool,
     backup_to: Option<std::path::PathBuf>,
+    target: Option<crate::Version>,
+    hook: Option<Hook<'a>>,
 }
 
 /// What a run knows between its transactions.
@@ -69,7 +78,10 @@ impl Migrations {
     /// [`Error::ImportSeveralTables`], [`Error::ImportUnreadable`]. While applying: [`Error::Failed`] (a
     /// statement failed) or [`Error::Locked`] (another connection held the database past
     /// the busy timeout); the migration in progress is then fully rolled back and earlier
-    /// ones stay applied.
+    /// ones stay applied. On the lesson's table ([`adopt`](crate::adopt)),
+    /// [`Error::AdoptMismatch`]. In a debug build, [`Error::Stale`] when a file was added
+    /// to, removed from or changed in the folder the set was built from since the build
+    /// (the crate's `build.rs` lacks `migrate::build::rerun_if_changed`).
     pub fn run(&self, conn: &mut Connection) -> Result<Report> {
         self.runner().run(conn)
     }
@@ -79,8 +91,11 @@ impl Migrations {
         Runner {
             migrations: self,
             allow_out_of_order: false,
+            allow_newer_database: false,
             single_transaction: false,
             backup_to: None,
+            target: None,
+            hook: None,
         }
     }
 
@@ -90,12 +105,39 @@ impl Migrations {
     ///
     /// [`Error::NotADatabase`], [`Error::Corrupt`], [`Error::ForeignTrackingTable`] and
     /// other SQLite errors while reading `schema_migrations`.
+    ///
+    /// In a debug build, [`Error::Stale`] when the folder the set was built from has
+    /// changed since (see [`Runner::run`]).
     pub fn status(&self, conn: &Connection) -> Result<Status> {
+        stale::check(self)?;
         Ok(compare(self, read_history(conn)?))
     }
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
+    /// Starts against a database that has migrations applied that this binary does
+    /// not contain (an older binary deployed again after a newer one ran, a
+    /// rollback deploy), with a [`Warning::UnknownApplied`] naming them, instead of
+    /// [`Error::UnknownApplied`]. An applied migration whose file was edited is still
+    /// refused. Off by default.
+    pub fn allow_newer_database(&mut self, allow: bool) -> &mut Self {
+        self.allow_newer_database = allow;
+        self
+    }
+
+    /// Applies the pending migrations up to and including `version` only.
+    pub fn to(&mut self, version: crate::Version) -> &mut Self {
+        self.target = Some(version);
+        self
+    }
+
+    /// Calls `hook` when each migration starts and when it is applied (a tool's
+    /// progress display). The same happenings are `log` events too.
+    pub fn on_event(&mut self, hook: &'a (dyn Fn(Event<'_>) + 'a)) -> &mut Self {
+        self.hook = Some(Hook(hook));
+        self
+    }
+
     /// Applies a pending migration even when a newer one is already applied
     /// (for example, merged late from a branch). Off by default.
     pub fn allow_out_of_order(&mut self, allow: bool) -> &mut Self {
@@ -128,15 +170,18 @@ impl Runner<'_> {
     /// [`backup_to`](Self::backup_to) cannot be written (nothing is applied then).
     pub fn run(&self, conn: &mut Connection) -> Result<Report> {
         let conn: &Connection = conn;
+        stale::check(self.migrations)?;
         let mut report = Report {
             applied: Vec::new(),
             warnings: self.warnings(),
             backup: None,
             imported: None,
+            adopted: None,
         };
         // The startup check: one row. Any error (no table yet, a busy database, another
         // tool's table) takes the slow path, which reports it properly.
         if self.is_up_to_date(conn) {
+            events::warned(&report.warnings);
             return Ok(report);
         }
         let sqlite = |e| Error::from_sqlite(e, conn);
@@ -146,6 +191,7 @@ impl Runner<'_> {
         if timeout <= 0 {
             conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(sqlite)?;
         }
+        report.adopted = crate::adopt::adopt(conn, self.migrations)?;
         report.imported = crate::import::import(conn, self.migrations, self.allow_out_of_order)?;
 
         // Without a lock first: on an up-to-date database, nothing is written.
@@ -157,10 +203,19 @@ impl Runner<'_> {
         };
         let status = compare(self.migrations, history);
         self.verify(&status)?;
-        if status.pending.is_empty() {
+        if !status.unknown.is_empty() {
+            report.warnings.push(Warning::UnknownApplied {
+                versions: status.unknown.iter().map(|a| a.version).collect(),
+            });
+        }
+        events::warned(&report.warnings);
+        for m in status.out_of_order() {
+            log::warn!(target: "migrate", "applying {m} out of order, below the latest applied migration (allowed by `allow_out_of_order`)");
+        }
+        state.pending = self.pending(status);
+        if state.pending.is_empty() {
             return Ok(report);
         }
-        state.pending = status.pending.into();
         if conn.is_readonly(MAIN_DB).map_err(sqlite)? {
             return Err(Error::read_only(conn));
         }
@@ -203,6 +258,7 @@ impl Runner<'_> {
                 if !migration.runs_in_transaction() {
                     break;
                 }
+                events::started(self.hook, migration);
                 let statements = crate::sql::statements(migration.sql());
                 let saved =
                     Settings::save(&tx, &statements).map_err(|e| Error::from_sqlite(e, &tx))?;
@@ -216,11 +272,13 @@ impl Runner<'_> {
                         .map_err(|e| Error::from_sqlite(e, &tx))?,
                 );
                 state.pending.pop_front();
-                report.applied.push(Applied {
+                let done = Applied {
                     migration,
                     duration,
                     rows_changed,
-                });
+                };
+                events::applied(self.hook, &done);
+                report.applied.push(done);
                 if !self.single_transaction {
                     break;
                 }
@@ -246,7 +304,7 @@ impl Runner<'_> {
         let tip = history.last().map(Tip::of);
         let status = compare(self.migrations, history);
         self.verify(&status)?;
-        state.pending = status.pending.into();
+        state.pending = self.pending(status);
         state.known.clone_from(&tip);
         if let Some(scope) = state.scope.as_mut() {
             *scope = Scope::load(conn).map_err(|e| Error::from_sqlite(e, conn))?;
@@ -272,6 +330,7 @@ impl Runner<'_> {
         if migration.runs_in_transaction() {
             return Ok(());
         }
+        events::started(self.hook, migration);
         let statements = crate::sql::statements(migration.sql());
         let saved = Settings::save(conn, &statements).map_err(|e| Error::from_sqlite(e, conn))?;
         let (started, changes) = (Instant::now(), conn.total_changes());
@@ -287,11 +346,13 @@ impl Runner<'_> {
         tx.commit().map_err(|e| Error::from_sqlite(e, conn))?;
         state.known = Some(tip);
         state.pending.pop_front();
-        report.applied.push(Applied {
+        let done = Applied {
             migration,
             duration,
             rows_changed,
-        });
+        };
+        events::applied(self.hook, &done);
+        report.applied.push(done);
         Ok(())
     }
 
@@ -352,6 +413,16 @@ impl Runner<'_> {
         )
     }
 
+    /// The pending migrations of `status` this run applies (up to [`to`](Self::to)).
+    fn pending(&self, status: Status) -> VecDeque<&'static Migration> {
+        let target = self.target.unwrap_or(crate::Version::MAX);
+        status
+            .pending
+            .into_iter()
+            .filter(|m| m.version() <= target)
+            .collect()
+    }
+
     fn verify(&self, status: &Status) -> Result<()> {
         if let Some((applied, migration)) = status.modified.first() {
             return Err(Error::Modified {
@@ -361,7 +432,7 @@ impl Runner<'_> {
                 embedded: migration.checksum_hex(),
             });
         }
-        if !status.unknown.is_empty() {
+        if !status.unknown.is_empty() && !self.allow_newer_database {
             return Err(Error::UnknownApplied {
                 versions: status.unknown.iter().map(|a| a.version).collect(),
             });

@@ -29,6 +29,9 @@ pub struct Report {
     /// Another tool's history, imported on the first run ([`import`](crate::import));
     /// `None` otherwise.
     pub imported: Option<crate::import::Imported>,
+    /// The hand-rolled `schema_migrations(version, name, applied_at)` of the SQLite
+    /// lesson, converted on the first run ([`adopt`](crate::adopt)); `None` otherwise.
+    pub adopted: Option<crate::adopt::Adopted>,
 }
 
 /// Something [`Migrations::run`](crate::Migrations::run) reports without failing.
@@ -43,6 +46,12 @@ pub enum Warning {
         /// The SQLite version the application runs.
         running: &'static str,
     },
+    /// The database has migrations applied that this binary does not contain,
+    /// tolerated with [`Runner::allow_newer_database`](crate::Runner::allow_newer_database).
+    UnknownApplied {
+        /// Their versions.
+        versions: Vec<crate::Version>,
+    },
 }
 
 impl std::fmt::Display for Warning {
@@ -56,6 +65,15 @@ impl std::fmt::Display for Warning {
                 "the migrations were validated with SQLite {validated_with} but the application runs SQLite {running}; \
                  test them with the application's SQLite (or build with rusqlite's `bundled` feature)"
             ),
+            Self::UnknownApplied { versions } => {
+                let shown: Vec<String> = versions.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "the database has migration(s) {} applied that this binary does not contain (allowed by `allow_newer_database`); \
+                     the schema is newer than this code expects",
+                    shown.join(", ")
+                )
+            }
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Where a database stands compared with the embedded migrations.
 
+use std::fmt;
+
 use super::history::AppliedMigration;
 use crate::{Migration, Migrations};
 
@@ -38,6 +40,156 @@ impl Status {
             .iter()
             .copied()
             .filter(move |m| m.version() < latest)
+    }
+}
+
+/// Where one migration stands, in a [`StatusRow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MigrationState {
+    /// Applied, with the embedded checksum.
+    Applied,
+    /// Embedded, not applied yet.
+    Pending,
+    /// Applied, but its file changed since.
+    Modified,
+    /// Applied, but not in this binary.
+    Unknown,
+}
+
+impl MigrationState {
+    /// The word the status table shows: `applied`, `pending`, `modified`, `unknown`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Pending => "pending",
+            Self::Modified => "modified",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for MigrationState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// One line of the status table: a migration, embedded or applied, and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRow {
+    /// The version.
+    pub version: crate::Version,
+    /// The name: the embedded one, else the one recorded when it was applied.
+    pub name: String,
+    /// Where it stands.
+    pub state: MigrationState,
+    /// When it was applied (UTC, ISO 8601); `None` when pending.
+    pub applied_at: Option<String>,
+    /// How long it took, in milliseconds; `None` when pending.
+    pub duration_ms: Option<i64>,
+}
+
+impl Status {
+    /// Every migration, embedded or applied, in version order, with its state: the
+    /// lines of the table that [`Display`](fmt::Display) shows.
+    pub fn rows(&self) -> Vec<StatusRow> {
+        let recorded = |a: &AppliedMigration, name: &str, state| StatusRow {
+            version: a.version,
+            name: name.to_owned(),
+            state,
+            applied_at: Some(a.applied_at.clone()),
+            duration_ms: Some(a.duration_ms),
+        };
+        let mut rows: Vec<StatusRow> = self
+            .applied
+            .iter()
+            .map(|a| recorded(a, &a.name, MigrationState::Applied))
+            .chain(
+                self.modified
+                    .iter()
+                    .map(|(a, m)| recorded(a, m.name(), MigrationState::Modified)),
+            )
+            .chain(
+                self.unknown
+                    .iter()
+                    .map(|a| recorded(a, &a.name, MigrationState::Unknown)),
+            )
+            .chain(self.pending.iter().map(|m| StatusRow {
+                version: m.version(),
+                name: m.name().to_owned(),
+                state: MigrationState::Pending,
+                applied_at: None,
+                duration_ms: None,
+            }))
+            .collect();
+        rows.sort_by_key(|r| r.version);
+        rows
+    }
+}
+
+/// The status table: one line per migration (version, name, state, applied_at,
+/// duration), then a summary line.
+///
+/// ```text
+/// version  name          state    applied_at                duration
+/// 1        create_users  applied  2026-11-25T12:00:00.123Z  3 ms
+/// 2        add_email     pending  -                         -
+/// 1 applied, 1 pending
+/// ```
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows = self.rows();
+        let cells: Vec<[String; 5]> = rows
+            .iter()
+            .map(|r| {
+                [
+                    r.version.to_string(),
+                    r.name.clone(),
+                    r.state.to_string(),
+                    r.applied_at.clone().unwrap_or_else(|| "-".to_owned()),
+                    r.duration_ms
+                        .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms")),
+                ]
+            })
+            .collect();
+        let header = ["version", "name", "state", "applied_at", "duration"];
+        let mut widths = header.map(str::len);
+        for row in &cells {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let line = |f: &mut fmt::Formatter<'_>, row: [&str; 5]| -> fmt::Result {
+            let mut text = String::new();
+            for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+                if i + 1 == row.len() {
+                    text.push_str(cell);
+                } else {
+                    text.push_str(&format!("{cell:width$}  "));
+                }
+            }
+            writeln!(f, "{}", text.trim_end())
+        };
+        line(f, header)?;
+        for row in &cells {
+            line(f, row.each_ref().map(String::as_str))?;
+        }
+        let counts = [
+            (self.applied.len(), "applied"),
+            (self.pending.len(), "pending"),
+            (self.modified.len(), "modified"),
+            (self.unknown.len(), "unknown"),
+        ];
+        let summary: Vec<String> = counts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        if summary.is_empty() {
+            write!(f, "no migrations")
+        } else {
+            write!(f, "{}", summary.join(", "))
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Layouts of one folder per migration: diesel (`<version>_<name>/up.sql`) and Prisma
 //! Migrate (`<timestamp>_<name>/migration.sql`). Files beside the folders
-//! (`migration_lock.toml`, a README) are skipped.
+//! (`migration_lock.toml`, a README) are skipped, but a `.sql` file there is an error:
+//! it would never run.
 
 use std::path::Path;
 
@@ -23,6 +24,21 @@ pub(super) fn find(
     let mut read: Vec<(String, Found)> = Vec::new();
     for (folder, is_dir) in entries(dir, display_dir)? {
         if !is_dir {
+            // A `.sql` file beside the folders would never run: said, not skipped.
+            if crate::name::is_candidate(&folder) {
+                let stem = folder.get(..folder.len() - 4).unwrap_or(&folder);
+                diagnostics.push(
+                    Diagnostic::new(
+                        format!("{display_dir}/{folder}"),
+                        format!(
+                            "`{folder}` is a file, but in the {layout} layout every migration is a folder holding `{up_file}`, so it would be left out"
+                        ),
+                    )
+                    .with_help(format!(
+                        "move it to `{stem}/{up_file}`, or, if the folder holds `<version>_<name>.sql` files, declare `layout = \"native\"` and make each subfolder a file"
+                    )),
+                );
+            }
             continue;
         }
         let display = format!("{display_dir}/{folder}");
