@@ -17,7 +17,15 @@ const DEFAULT_DIR: &str = "migrations";
 /// Expands `migrations!("path")`, `migrations!()` for `"migrations"`, and
 /// `migrations!("path", layout = "…", functions(name/arity, …), collations(name, …),
 /// modules(name, …))`, the options in any order.
+#[cfg(test)]
 pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
+    let text = migrations_text(input)?;
+    text.parse().map_err(|e| emit_error(&e))
+}
+
+/// [`migrations`] as Rust source text, which the macro hands to the compiler's own
+/// lexer: `proc_macro2` lexes text once more in the unoptimised macro to check it.
+pub fn migrations_text(input: TokenStream) -> syn::Result<String> {
     let input: Input = if input.is_empty() {
         Input {
             dir: LitStr::new(DEFAULT_DIR, proc_macro2::Span::call_site()),
@@ -166,7 +174,15 @@ impl Parse for Declared {
     }
 }
 
-fn expand(input: &Input) -> syn::Result<TokenStream> {
+/// The error for emitted text that does not lex, which would be a bug of the macro.
+pub fn emit_error(e: &dyn std::fmt::Display) -> syn::Error {
+    syn::Error::new(
+        proc_macro2::Span::call_site(),
+        format!("migrate: cannot emit the migrations ({e}); please report this"),
+    )
+}
+
+fn expand(input: &Input) -> syn::Result<String> {
     let lit = &input.dir;
     let relative = lit.value();
     if Path::new(&relative).is_absolute() {
@@ -212,10 +228,10 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
 
 /// The `Migrations` expression, with an `include_bytes!` per file so that editing one rebuilds.
 ///
-/// The whole expression is written as source text and handed to the compiler's lexer
+/// The whole expression is written as source text, for the compiler's lexer to read
 /// in one piece: with a thousand migrations, building it token by token in the
 /// unoptimised macro took longer than the compiler's own work on it.
-fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path) -> TokenStream {
+fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path) -> String {
     crate::track::path(dir);
     let mut out = String::from("{");
     out.push_str(&array_source(migrations));
@@ -240,13 +256,7 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path
         rusqlite::version(),
         dir.to_string_lossy()
     );
-    out.parse().unwrap_or_else(|e| {
-        let message = format!("migrate: cannot emit the migrations ({e}); please report this");
-        quote!({
-            ::core::compile_error!(#message);
-            ::migrate::Migrations::from_static(&[])
-        })
-    })
+    out
 }
 
 /// `fn _rebuild_when_edited() { … }` with one `include_bytes!` per file, then
@@ -339,12 +349,14 @@ mod tests {
         std::fs::write(dir.path().join("1_a.sql"), "CREATE TABLE a (x)")?;
         std::fs::write(dir.path().join("2_b.sql"), "CREATE TABLE b (x)")?;
         let ms = check::check_dir(dir.path(), "m").map_err(|ds| format!("{ds:?}"))?;
-        let out = emit(&ms, &check::Options::default(), dir.path()).to_string();
+        let out = emit(&ms, &check::Options::default(), dir.path())
+            .parse::<TokenStream>()?
+            .to_string();
         assert_eq!(out.matches("include_bytes").count(), 2);
         assert_eq!(out.matches("Migration :: new").count(), 2);
         assert_eq!(
-            out,
-            emit(&ms, &check::Options::default(), dir.path()).to_string()
+            emit(&ms, &check::Options::default(), dir.path()),
+            emit(&ms, &check::Options::default(), dir.path())
         );
         Ok(())
     }

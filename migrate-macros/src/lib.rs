@@ -10,7 +10,10 @@ mod track;
 /// See the `migrate` crate's documentation.
 #[proc_macro]
 pub fn migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    expand::migrations(input.into())
-        .unwrap_or_else(expand::fallback)
-        .into()
+    match expand::migrations_text(input.into()) {
+        Ok(text) => text
+            .parse()
+            .unwrap_or_else(|e| expand::fallback(expand::emit_error(&e)).into()),
+        Err(e) => expand::fallback(e).into(),
+    }
 }

@@ -71,9 +71,10 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
     read_dir_known(dir, display_dir, &|_, _| None)
 }
 
-/// A file's checksum when the same file (display path and SQL) passed every check
-/// that reads one file alone; see the build cache.
-pub(super) type Known<'a> = dyn Fn(&str, &str) -> Option<[u8; 32]> + 'a;
+/// A file's checksum, and whether it runs in a transaction, when the same file
+/// (display path and SQL) passed every check that reads one file alone; see the
+/// build cache.
+pub(super) type Known<'a> = dyn Fn(&str, &str) -> Option<([u8; 32], bool)> + 'a;
 
 /// [`read_dir`], with the files `known` to pass the one-file checks taken as they
 /// were (the build cache).
@@ -116,25 +117,28 @@ pub(super) fn read_dir_known(
         let display_path = display(&n.file_name);
         match read_file(&path, &display_path) {
             Ok(sql) => {
-                let transaction = match crate::rules::no_transaction(&sql) {
-                    Ok(no_transaction) => !no_transaction,
-                    Err(e) => {
-                        diagnostics.push(
-                            Diagnostic::at(&display_path, &sql, e.offset, e.message).with_help(format!(
-                                "a migration that must run without a transaction (VACUUM, `PRAGMA journal_mode`, its own BEGIN/COMMIT) starts with the line `{}`; other `-- migrate:` comments are mistakes",
-                                crate::rules::NO_TRANSACTION
-                            )),
-                        );
-                        continue;
-                    }
-                };
                 let cached = known(&display_path, &sql);
+                let transaction = match cached {
+                    Some((_, transaction)) => transaction,
+                    None => match crate::rules::no_transaction(&sql) {
+                        Ok(no_transaction) => !no_transaction,
+                        Err(e) => {
+                            diagnostics.push(
+                                Diagnostic::at(&display_path, &sql, e.offset, e.message).with_help(format!(
+                                    "a migration that must run without a transaction (VACUUM, `PRAGMA journal_mode`, its own BEGIN/COMMIT) starts with the line `{}`; other `-- migrate:` comments are mistakes",
+                                    crate::rules::NO_TRANSACTION
+                                )),
+                            );
+                            continue;
+                        }
+                    },
+                };
                 let found = match cached {
                     Some(_) => Vec::new(),
                     None => statement_problems(&display_path, &sql, transaction),
                 };
                 if found.is_empty() {
-                    let checksum = cached.unwrap_or_else(|| crate::checksum(&sql));
+                    let checksum = cached.map_or_else(|| crate::checksum(&sql), |(sum, _)| sum);
                     chain = crate::checksum::chain(&chain, n.version, &checksum);
                     migrations.push(SourceMigration {
                         version: n.version,
@@ -163,8 +167,8 @@ pub(super) fn read_dir_known(
 
 /// The `.sql` files of `path` when it is a folder named like a migration (a digit
 /// first, a `_` later: `007_tags/`, diesel's `2024-01-15-143022_tags/`).
-fn migration_folder(path: &Path, name: &str) -> Option<Vec<String>> {
-    if !name.starts_with(|c: char| c.is_ascii_digit()) || !name.contains('_') || !path.is_dir() {
+fn migration_folder(path: &Path, name: &str, is_dir: bool) -> Option<Vec<String>> {
+    if !is_dir || !name.starts_with(|c: char| c.is_ascii_digit()) || !name.contains('_') {
         return None;
     }
     let mut files: Vec<String> = std::fs::read_dir(path)
@@ -175,6 +179,15 @@ fn migration_folder(path: &Path, name: &str) -> Option<Vec<String>> {
         .collect();
     files.sort();
     (!files.is_empty()).then_some(files)
+}
+
+/// Whether a folder entry is a folder, following a symbolic link; the entry's type
+/// needs no `stat` on most file systems.
+pub(super) fn entry_is_dir(entry: &std::fs::DirEntry) -> bool {
+    match entry.file_type() {
+        Ok(t) if !t.is_symlink() => t.is_dir(),
+        _ => entry.path().is_dir(),
+    }
 }
 
 /// A subfolder named like a migration, in the native layout, which reads files only.
@@ -225,13 +238,14 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
     for entry in entries {
         let os_name = entry.file_name();
         let lossy = os_name.to_string_lossy();
-        if let Some(files) = migration_folder(&entry.path(), &lossy) {
+        let is_dir = entry_is_dir(&entry);
+        if let Some(files) = migration_folder(&entry.path(), &lossy, is_dir) {
             listing.folders.push((lossy.into_owned(), files));
             continue;
         }
         // Folders are skipped; anything else named like a migration is read, so a broken
         // symlink is reported rather than silently left out.
-        if !name::is_candidate(&lossy) || entry.path().is_dir() {
+        if !name::is_candidate(&lossy) || is_dir {
             continue;
         }
         let misnamed = |problem| {

@@ -169,14 +169,17 @@ impl Cache {
         })
     }
 
-    /// The checksum of a migration file stored with the same path and SQL: such a
-    /// file passed every check that reads one file alone.
-    pub fn known(&self, display_path: &str, sql: &str) -> Option<[u8; 32]> {
+    /// The checksum of a migration file stored with the same path and SQL, and
+    /// whether it runs in a transaction: such a file passed every check that reads
+    /// one file alone.
+    pub fn known(&self, display_path: &str, sql: &str) -> Option<([u8; 32], bool)> {
         if !self.files_checked {
             return None;
         }
         let record = &self.parsed.records[*self.by_path.get(display_path)?];
-        (self.data[record.fields[4].clone()] == *sql.as_bytes()).then_some(record.checksum)
+        let transaction = self.data[record.fields[5].clone()] == *b"1";
+        (self.data[record.fields[4].clone()] == *sql.as_bytes())
+            .then_some((record.checksum, transaction))
     }
 
     /// Compares the entry with `migrations`: the checkpoints that still apply, and
@@ -364,12 +367,13 @@ fn image_hash(image: &[u8]) -> u64 {
     hasher.finish()
 }
 
-/// The hash of what an entry asserts: each file's checksum, and whether the set
-/// passed.
-fn facts_hash<'a>(checksums: impl Iterator<Item = &'a [u8; 32]>, validated: bool) -> u64 {
+/// The hash of what an entry asserts: each file's checksum and whether it runs in a
+/// transaction, and whether the set passed.
+fn facts_hash<'a>(files: impl Iterator<Item = (&'a [u8; 32], bool)>, validated: bool) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
-    for checksum in checksums {
+    for (checksum, transaction) in files {
         hasher.write(checksum);
+        hasher.write_u8(u8::from(transaction));
     }
     hasher.write_u8(u8::from(validated));
     hasher.finish()
@@ -413,10 +417,8 @@ fn serialize(
         put(&mut out, &m.checksum);
     }
     put(&mut out, &[u8::from(validated)]);
-    put(
-        &mut out,
-        &facts_hash(migrations.iter().map(|m| &m.checksum), validated).to_le_bytes(),
-    );
+    let facts = migrations.iter().map(|m| (&m.checksum, m.transaction));
+    put(&mut out, &facts_hash(facts, validated).to_le_bytes());
     put(&mut out, &(images.len() as u64).to_le_bytes());
     for (len, hash, image) in images {
         put(&mut out, &(*len as u64).to_le_bytes());
@@ -479,7 +481,10 @@ fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
     let validated = r.bytes()? == [1];
     // What the entry says without the build checking it again: a damaged byte there
     // must not pass for a fact.
-    if r.number()? != facts_hash(records.iter().map(|r| &r.checksum), validated) {
+    let facts = records
+        .iter()
+        .map(|r| (&r.checksum, bytes[r.fields[5].clone()] == *b"1"));
+    if r.number()? != facts_hash(facts, validated) {
         return None;
     }
     let count = r.number()?;

@@ -384,6 +384,11 @@ fn a_damaged_foreign_or_stale_cache_file_means_a_full_validation() {
     let mut bytes = good.clone();
     bytes[at + 7] ^= 1;
     damaged.push(("a checksum changed".into(), bytes));
+    // A file that runs in a transaction, stored as one that does not.
+    let at = find(&good, &[1, 0, 0, 0, 0, 0, 0, 0, b'1']).unwrap();
+    let mut bytes = good.clone();
+    bytes[at + 8] = b'0';
+    damaged.push(("a transaction flag changed".into(), bytes));
     // The entry of the set that failed, marked as passing.
     let mut edited = files.clone();
     edited[19].sql.push_str("DROP TABLE t3;\n");

@@ -214,13 +214,7 @@ fn entries(dir: &Path, display_dir: &str) -> Result<Vec<(String, bool)>, Vec<Dia
         if name.starts_with('.') {
             continue;
         }
-        // The entry's type needs no `stat` on most file systems; a symbolic link is
-        // followed.
-        let is_dir = match entry.file_type() {
-            Ok(t) if !t.is_symlink() => t.is_dir(),
-            _ => entry.path().is_dir(),
-        };
-        out.push((name, is_dir));
+        out.push((name, super::source::entry_is_dir(&entry)));
     }
     out.sort();
     Ok(out)
@@ -306,7 +300,8 @@ fn finish(
             no_transaction || f.no_transaction,
         ) {
             Ok(transaction) => {
-                let checksum = known(&display_path, &sql).unwrap_or_else(|| crate::checksum(&sql));
+                let checksum = known(&display_path, &sql)
+                    .map_or_else(|| crate::checksum(&sql), |(sum, _)| sum);
                 chain = crate::checksum::chain(&chain, f.version, &checksum);
                 migrations.push(SourceMigration {
                     version: f.version,
