@@ -131,8 +131,23 @@ echo
 echo "cold release build (fresh target folder): wall / CPU"
 for v in floor after; do
     rm -rf "$work/target-cold"
-    read -r wall cpu <<<"$(timed cargo build --release --offline --manifest-path "$work/$v/Cargo.toml" --target-dir "$work/target-cold")"
+    read -r wall cpu <<<"$(cd "$work/$v" && timed cargo build --release --offline --timings --target-dir "$work/target-cold")"
     units=$(ls "$work/target-cold/release/deps" | grep -c '\.d$' || true)
     sqlite=$(find "$work/target-cold/release/build" -name 'libsqlite3.a' | wc -l)
     printf '  %-6s %6.1f s / %6.1f s CPU  (%s units, SQLite compiled %s times)\n' "$v" "$wall" "$cpu" "$units" "$sqlite"
+    cp "$work/$v"/target/cargo-timings/cargo-timing.html "$work/timing-$v.html" 2>/dev/null ||
+        cp "$work/target-cold"/cargo-timings/cargo-timing.html "$work/timing-$v.html" 2>/dev/null || true
 done
+# Where the app's extra time goes: the longest units of its cold build, from cargo's
+# --timings report (a unit built twice, for the macro and for the app, shows twice).
+if command -v python3 >/dev/null && [ -f "$work/timing-after.html" ]; then
+    echo "  longest units of the app's cold build (seconds):"
+    python3 - "$work/timing-after.html" <<'PY'
+import json, re, sys
+html = open(sys.argv[1]).read()
+m = re.search(r"const UNIT_DATA = (\[.*?\]);", html, re.S)
+units = json.loads(m.group(1)) if m else []
+for u in sorted(units, key=lambda u: -u["duration"])[:14]:
+    print(f"    {u['duration']:6.1f}  {u['name']} {u['version']}{u.get('target', '')}")
+PY
+fi
