@@ -265,12 +265,19 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path
 /// The markers sit in a function nobody calls: the compiler still reads each file
 /// and rebuilds when one changes, without evaluating a constant per file.
 fn array_source(migrations: &[SourceMigration]) -> String {
-    let size: usize = migrations.iter().map(|m| m.sql.len() + 512).sum();
+    let size: usize = migrations
+        .iter()
+        .map(|m| m.sql.len() + m.down.as_ref().map_or(0, |d| d.sql.len() + 512) + 512)
+        .sum();
     let mut out = String::with_capacity(size + 256);
     out.push_str("#[allow(dead_code)] fn _rebuild_when_edited() {");
     for m in migrations {
         let path = m.path.to_string_lossy();
         let _ = write!(out, "let _ = ::core::include_bytes!({path:?});");
+        if let Some(down) = m.down.as_ref().filter(|d| d.path != m.path) {
+            let path = down.path.to_string_lossy();
+            let _ = write!(out, "let _ = ::core::include_bytes!({path:?});");
+        }
     }
     let _ = write!(
         out,
@@ -293,6 +300,11 @@ fn array_source(migrations: &[SourceMigration]) -> String {
         }
         if !m.source_id.is_empty() {
             let _ = write!(out, ".with_source_id({:?})", m.source_id);
+        }
+        if let Some(down) = &m.down {
+            let _ = write!(out, ".with_down({:?}, {:?}, *", down.file_name, down.sql);
+            byte_string(&mut out, &down.checksum);
+            let _ = write!(out, ", {})", down.transaction);
         }
         out.push(',');
     }

@@ -35,6 +35,45 @@ pub enum Error {
         versions: Vec<crate::Version>,
     },
 
+    /// Going down would undo a migration that has no down script; nothing was changed.
+    #[error(
+        "cannot revert migration {version} ({name}): it has no down script, so it is irreversible; nothing was reverted; \
+         add `{file_name}` beside it (the build proves it undoes the migration), or stop the rollback above version {version}"
+    )]
+    Irreversible {
+        /// The migration's version.
+        version: crate::Version,
+        /// Its name.
+        name: String,
+        /// The down file it lacks (`002_add_email.down.sql`).
+        file_name: String,
+    },
+
+    /// Going down would undo a migration this binary does not contain: its down
+    /// script is unknown. Nothing was changed.
+    #[error(
+        "cannot revert migration(s) {}: this binary does not contain them, so it has no down script for them; nothing was reverted; \
+         revert with a binary built with those migrations",
+        list(versions)
+    )]
+    RevertUnknown {
+        /// The applied versions unknown to the binary.
+        versions: Vec<crate::Version>,
+    },
+
+    /// While reverting, another process applied a newer migration: a migration is
+    /// undone only when it is the newest applied. The migration was left applied.
+    #[error(
+        "cannot revert migration {version}: migration {latest} was applied meanwhile (by another process), and migrations are undone newest first; \
+         run the rollback again"
+    )]
+    RevertNotLatest {
+        /// The migration that was to be reverted.
+        version: crate::Version,
+        /// The newest applied version.
+        latest: crate::Version,
+    },
+
     /// A pending migration is older than one already applied (usually merged late from a branch).
     #[error(
         "migration {version} ({name}) is pending but older than the latest applied migration {latest}; \

@@ -29,6 +29,41 @@ pub struct Migration {
     chain: [u8; 32],
     transaction: bool,
     source_id: &'static str,
+    down: Option<Down>,
+}
+
+/// A migration's down script: the SQL that undoes it, proven at build time to give
+/// back the schema from before the migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Down {
+    file_name: &'static str,
+    sql: &'static str,
+    checksum: [u8; 32],
+    transaction: bool,
+}
+
+impl Down {
+    /// The down file's name (`001_create_users.down.sql`), or for a down section, the
+    /// up file's.
+    pub const fn file_name(&self) -> &'static str {
+        self.file_name
+    }
+
+    /// The SQL, as validated at build time.
+    pub const fn sql(&self) -> &'static str {
+        self.sql
+    }
+
+    /// The SHA-256 checksum of the canonical SQL (see [`checksum`](crate::checksum())).
+    pub const fn checksum(&self) -> &[u8; 32] {
+        &self.checksum
+    }
+
+    /// Whether the runner wraps it in a transaction (unless its first line is
+    /// `-- migrate:no-transaction`).
+    pub const fn runs_in_transaction(&self) -> bool {
+        self.transaction
+    }
 }
 
 impl Migration {
@@ -51,7 +86,39 @@ impl Migration {
             chain,
             transaction: true,
             source_id: "",
+            down: None,
         }
+    }
+
+    /// The same migration, with a down script that undoes it: `checksum` is
+    /// [`checksum(sql)`](crate::checksum()); `transaction` is `false` when its first
+    /// line is `-- migrate:no-transaction`. The macro calls this.
+    #[must_use]
+    pub const fn with_down(
+        mut self,
+        file_name: &'static str,
+        sql: &'static str,
+        checksum: [u8; 32],
+        transaction: bool,
+    ) -> Self {
+        self.down = Some(Down {
+            file_name,
+            sql,
+            checksum,
+            transaction,
+        });
+        self
+    }
+
+    /// The down script, when the migration has one (it is reversible).
+    pub const fn down(&self) -> Option<&Down> {
+        self.down.as_ref()
+    }
+
+    /// Whether the migration has a down script, so that [`Migrations::rollback`]
+    /// can undo it.
+    pub const fn is_reversible(&self) -> bool {
+        self.down.is_some()
     }
 
     /// The same migration, with the identifier the tool that wrote its folder gives
@@ -269,6 +336,12 @@ impl Migrations {
                     s.chain,
                 )
                 .with_source_id(leak(s.source_id));
+                let m = match s.down {
+                    Some(d) => {
+                        m.with_down(leak(d.file_name), leak(d.sql), d.checksum, d.transaction)
+                    }
+                    None => m,
+                };
                 if s.transaction {
                     m
                 } else {
@@ -351,4 +424,25 @@ pub struct SourceMigration {
     /// tool's history (see [`Migration::source_id`](crate::Migration::source_id));
     /// empty in the native layout.
     pub source_id: String,
+    /// The down script, when the migration has one.
+    pub down: Option<SourceDown>,
+}
+
+/// The down script of a [`SourceMigration`]: a `.down.sql` file, or the down section
+/// or file of another tool's layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDown {
+    /// The file name (`001_create_users.down.sql`).
+    pub file_name: String,
+    /// The file's path.
+    pub path: PathBuf,
+    /// The file's path as shown in messages, relative to the crate's `Cargo.toml`.
+    pub display_path: String,
+    /// The SQL, without a leading byte-order mark. For a down section, the whole
+    /// file with everything but the section blanked (lines kept).
+    pub sql: String,
+    /// [`checksum`](crate::checksum()) of the SQL.
+    pub checksum: [u8; 32],
+    /// `false` when the first line is `-- migrate:no-transaction`.
+    pub transaction: bool,
 }

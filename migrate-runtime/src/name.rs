@@ -22,7 +22,8 @@ pub enum NameError {
         /// A name that follows the grammar, when the version could be read.
         suggestion: Option<String>,
     },
-    /// A `.down.sql` file: only forward migrations exist.
+    /// A `.down.sql` name: a down script, not an up migration (see the native layout's
+    /// down files).
     Down,
     /// The version has more digits than a [`Version`] holds (38).
     VersionTooLarge,
@@ -32,7 +33,7 @@ impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Invalid { .. } => f.write_str("invalid migration file name"),
-            Self::Down => f.write_str("down migrations are not supported"),
+            Self::Down => f.write_str("a down file is not an up migration"),
             Self::VersionTooLarge => f.write_str("migration version is too large"),
         }
     }

@@ -6,6 +6,7 @@
 //! failing migration, since later ones depend on it.
 
 mod cache;
+mod down;
 mod footguns;
 mod help;
 pub mod layout;
@@ -131,6 +132,7 @@ pub(crate) fn sources<S: AsRef<str>>(texts: &[S]) -> Vec<SourceMigration> {
                 chain,
                 transaction: true,
                 source_id: String::new(),
+                down: None,
             }
         })
         .collect()

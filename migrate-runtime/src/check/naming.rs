@@ -311,9 +311,14 @@ pub(super) fn name_error(display_path: &str, m: &Misnamed, plan: &Plan) -> Diagn
                 Some(rename) => format!("{rename}; {NAME_RULE}"),
                 None => "rename the file to `<version>_<name>.sql` in ASCII".to_owned(),
             }),
-        Problem::Down => Diagnostic::new(display_path, "down migrations are not supported").with_help(
-            "migrations only go forward: delete the file or move it out of the folder, and write a new migration to undo a change",
-        ),
+        Problem::Down => Diagnostic::new(
+            display_path,
+            format!("invalid down file name `{file_name}`; expected `<version>_<name>.down.sql`"),
+        )
+        .with_help(format!(
+            "name a down file after its up migration, `<version>_{}.down.sql` beside `<version>_{}.sql`; {NAME_RULE}",
+            m.name, m.name
+        )),
         Problem::TooLarge => Diagnostic::new(
             display_path,
             format!(

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::{SourceMigration, TRACKING_TABLE};
 use crate::diagnostic::Diagnostic;
+use crate::migration::SourceDown;
 use crate::name::{self, NameError};
 use crate::sql::{self, Statement, TokenKind};
 
@@ -32,6 +33,8 @@ pub(super) struct Named {
     pub(super) digits: String,
     pub(super) version: Version,
     pub(super) name: String,
+    /// Spelled `<version>_<name>.up.sql` rather than `<version>_<name>.sql`.
+    pub(super) up: bool,
 }
 
 /// A candidate file whose name did not parse.
@@ -57,6 +60,8 @@ pub(super) enum Problem {
 /// The files of a folder, sorted by file name.
 struct Listing {
     named: Vec<Named>,
+    /// `<version>_<name>.down.sql` files.
+    downs: Vec<Named>,
     misnamed: Vec<Misnamed>,
     /// Subfolders named like a migration that hold `.sql` files (`007_tags/up.sql`).
     folders: Vec<(String, Vec<String>)>,
@@ -86,15 +91,20 @@ pub(super) fn read_dir_known(
     let display = |file: &str| format!("{display_dir}/{file}");
     let Listing {
         named,
+        downs,
         misnamed,
         folders,
     } = list(dir, display_dir)?;
+    let mut diagnostics = Vec::new();
+    let named = mixed_spellings(named, display_dir, &mut diagnostics);
     let plan = Plan::new(&named, &misnamed);
 
-    let mut diagnostics: Vec<Diagnostic> = misnamed
-        .iter()
-        .map(|m| name_error(&display(&m.file_name), m, &plan))
-        .collect();
+    diagnostics.extend(
+        misnamed
+            .iter()
+            .map(|m| name_error(&display(&m.file_name), m, &plan)),
+    );
+    let mut down_of = pair_downs(&named, downs, display_dir, &mut diagnostics);
     diagnostics.extend(
         folders
             .iter()
@@ -137,6 +147,16 @@ pub(super) fn read_dir_known(
                     Some(_) => Vec::new(),
                     None => statement_problems(&display_path, &sql, transaction),
                 };
+                let down = match down_of.remove(&n.file_name) {
+                    Some(file_name) => match read_down(dir, display_dir, file_name, &n.file_name) {
+                        Ok(down) => Some(down),
+                        Err(found) => {
+                            diagnostics.extend(found);
+                            None
+                        }
+                    },
+                    None => None,
+                };
                 if found.is_empty() {
                     let checksum = cached.map_or_else(|| crate::checksum(&sql), |(sum, _)| sum);
                     chain = crate::checksum::chain(&chain, n.version, &checksum);
@@ -151,6 +171,7 @@ pub(super) fn read_dir_known(
                         display_path,
                         sql,
                         source_id: String::new(),
+                        down,
                     });
                 }
                 diagnostics.extend(found);
@@ -232,6 +253,7 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
 
     let mut listing = Listing {
         named: Vec::new(),
+        downs: Vec::new(),
         misnamed: Vec::new(),
         folders: Vec::new(),
     };
@@ -261,13 +283,25 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
             listing.misnamed.push(misnamed(Problem::NotUtf8));
             continue;
         };
-        match name::parse_file_name(file_name) {
-            Ok(parsed) => listing.named.push(Named {
-                file_name: file_name.to_owned(),
-                digits: parsed.digits.to_owned(),
-                version: parsed.version,
-                name: parsed.name.to_owned(),
-            }),
+        let (spelling, base) = spelling(file_name);
+        match name::parse_file_name(&base) {
+            Ok(parsed) => {
+                let named = Named {
+                    file_name: file_name.to_owned(),
+                    digits: parsed.digits.to_owned(),
+                    version: parsed.version,
+                    name: parsed.name.to_owned(),
+                    up: spelling == Spelling::Up,
+                };
+                if spelling == Spelling::Down {
+                    listing.downs.push(named);
+                } else {
+                    listing.named.push(named);
+                }
+            }
+            Err(NameError::Invalid { .. }) if spelling == Spelling::Down => {
+                listing.misnamed.push(misnamed(Problem::Down));
+            }
             Err(NameError::Invalid { .. }) => listing.misnamed.push(misnamed(Problem::Invalid)),
             Err(NameError::Down) => listing.misnamed.push(misnamed(Problem::Down)),
             Err(NameError::VersionTooLarge) => {
@@ -279,6 +313,165 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
         .named
         .sort_by(|a, b| (a.version, &a.file_name).cmp(&(b.version, &b.file_name)));
     Ok(listing)
+}
+
+/// How a native file name says what it holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spelling {
+    /// `<version>_<name>.sql`
+    Plain,
+    /// `<version>_<name>.up.sql`
+    Up,
+    /// `<version>_<name>.down.sql`
+    Down,
+}
+
+/// The spelling of `file_name`, and the name as `<version>_<name>.sql`.
+fn spelling(file_name: &str) -> (Spelling, std::borrow::Cow<'_, str>) {
+    if let Some(stem) = file_name.strip_suffix(".down.sql") {
+        (Spelling::Down, format!("{stem}.sql").into())
+    } else if let Some(stem) = file_name.strip_suffix(".up.sql") {
+        (Spelling::Up, format!("{stem}.sql").into())
+    } else {
+        (Spelling::Plain, file_name.into())
+    }
+}
+
+/// Reports a migration written both as `<v>_<name>.sql` and `<v>_<name>.up.sql`, and
+/// keeps the first only, so the pair is not also reported as a duplicate version.
+fn mixed_spellings(
+    named: Vec<Named>,
+    display_dir: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Named> {
+    let mut kept: Vec<Named> = Vec::with_capacity(named.len());
+    for n in named {
+        let twin = kept.iter().find(|k| {
+            k.version == n.version && k.digits == n.digits && k.name == n.name && k.up != n.up
+        });
+        if let Some(twin) = twin {
+            let (plain, up) = if twin.up { (&n, twin) } else { (twin, &n) };
+            diagnostics.push(
+                Diagnostic::new(
+                    format!("{display_dir}/{}", up.file_name),
+                    format!(
+                        "migration {} is written twice, as `{}` and as `{}`: one migration uses one spelling",
+                        n.version, plain.file_name, up.file_name
+                    ),
+                )
+                .with_help(format!(
+                    "keep one file: `{}` (with `{}_{}.down.sql` for its down script) or `{}`; delete the other",
+                    plain.file_name, n.digits, n.name, up.file_name
+                )),
+            );
+            continue;
+        }
+        kept.push(n);
+    }
+    kept
+}
+
+/// Pairs each `.down.sql` file with its up file: the up's file name → the down's.
+/// An orphan down, or one whose name differs from its up's, is reported.
+fn pair_downs(
+    named: &[Named],
+    downs: Vec<Named>,
+    display_dir: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> HashMap<String, String> {
+    let mut pairs = HashMap::new();
+    for d in downs {
+        let display_path = format!("{display_dir}/{}", d.file_name);
+        let same_version: Vec<&Named> = named.iter().filter(|n| n.version == d.version).collect();
+        let exact = same_version
+            .iter()
+            .find(|n| n.digits == d.digits && n.name == d.name);
+        match (exact, same_version.first()) {
+            (Some(up), _) => {
+                if let Some(previous) = pairs.insert(up.file_name.clone(), d.file_name.clone()) {
+                    diagnostics.push(Diagnostic::new(
+                        display_path,
+                        format!(
+                            "`{}` already has a down file, `{previous}`",
+                            up.file_name
+                        ),
+                    ));
+                }
+            }
+            (None, Some(up)) => diagnostics.push(
+                Diagnostic::new(
+                    display_path,
+                    format!(
+                        "down file `{}` does not match its up migration `{}`: a down file is named like its up, with `.down.sql`",
+                        d.file_name, up.file_name
+                    ),
+                )
+                .with_help(format!(
+                    "rename `{}` to `{}_{}.down.sql`, or rename `{}` if the down file has the right name",
+                    d.file_name, up.digits, up.name, up.file_name
+                )),
+            ),
+            (None, None) => diagnostics.push(
+                Diagnostic::new(
+                    display_path,
+                    format!(
+                        "down file `{}` has no up migration: neither `{}_{}.sql` nor `{}_{}.up.sql` is in the folder",
+                        d.file_name, d.digits, d.name, d.digits, d.name
+                    ),
+                )
+                .with_help(format!(
+                    "a down file undoes the migration of the same name; add `{}_{}.sql`, rename the down file after its up, or delete it",
+                    d.digits, d.name
+                )),
+            ),
+        }
+    }
+    pairs
+}
+
+/// Reads and checks a native down file, with the up files' content rules; an
+/// empty one is an error (delete it to make the migration irreversible).
+fn read_down(
+    dir: &Path,
+    display_dir: &str,
+    file_name: String,
+    up: &str,
+) -> Result<SourceDown, Vec<Diagnostic>> {
+    let path = dir.join(&file_name);
+    let display_path = format!("{display_dir}/{file_name}");
+    let sql = read_file(&path, &display_path).map_err(|d| vec![d])?;
+    let transaction = match crate::rules::no_transaction(&sql) {
+        Ok(no_transaction) => !no_transaction,
+        Err(e) => {
+            return Err(vec![Diagnostic::at(&display_path, &sql, e.offset, e.message).with_help(format!(
+                "a down script that must run without a transaction starts with the line `{}`; other `-- migrate:` comments are mistakes",
+                crate::rules::NO_TRANSACTION
+            ))]);
+        }
+    };
+    if sql::statements(&sql).is_empty() {
+        return Err(vec![
+            Diagnostic::new(
+                &display_path,
+                format!("down file has no SQL statement (the file is empty or only holds comments), so it would not undo `{up}`"),
+            )
+            .with_help(format!(
+                "write the statements that undo `{up}`, or delete `{file_name}` to make the migration irreversible"
+            )),
+        ]);
+    }
+    let found = statement_problems(&display_path, &sql, transaction);
+    if !found.is_empty() {
+        return Err(found);
+    }
+    Ok(SourceDown {
+        checksum: crate::checksum(&sql),
+        file_name,
+        path,
+        display_path,
+        sql,
+        transaction,
+    })
 }
 
 /// The content checks of a migration in another tool's layout, on the text it

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 
 use super::cache::{self, Cache};
 use super::help::{Failure, NOT_NULL_FIX};
-use super::{Options, SourceMigration, footguns, help, schema};
+use super::{Options, SourceMigration, down, footguns, help, schema};
 use crate::diagnostic::Diagnostic;
 use crate::exec::sqlite_message;
 use crate::foreign_keys::{self, Scope, Violation};
@@ -154,7 +154,6 @@ fn validate_from(
         let m = &migrations[index];
         let statements = sql::statements(&m.sql);
         image_is_state &= cache::keeps_state_in_image(&statements);
-        let saved = crate::rules::Settings::save(conn, &statements).map_err(internal)?;
         let run = Run {
             conn,
             migrations,
@@ -163,15 +162,60 @@ fn validate_from(
             options,
             skipped: &skipped,
         };
-        let result = run.apply(&mut scope);
-        saved.restore(conn);
-        result?;
+        let before = match &m.down {
+            Some(_) => Some(down::snapshot(conn).map_err(internal)?),
+            None => None,
+        };
+        run.apply_saving(&mut scope).map_err(internal_or)?;
+        if let (Some(down), Some(before)) = (&m.down, before) {
+            let down_statements = sql::statements(&down.sql);
+            image_is_state &= cache::keeps_state_in_image(&down_statements);
+            let as_migration = down::as_migration(m, down);
+            let run_down = Run {
+                conn,
+                migrations: std::slice::from_ref(&as_migration),
+                index: 0,
+                statements: &down_statements,
+                options,
+                skipped: &BTreeSet::new(),
+            };
+            run_down.apply_saving(&mut scope).map_err(internal_or)?;
+            let after = down::snapshot(conn).map_err(internal)?;
+            down::compare(m, down, &before, &after)?;
+            run.apply_saving(&mut scope)
+                .map_err(internal_or)
+                .map_err(|mut d| {
+                    d.message = format!(
+                        "migration fails when run again after its down script `{}`: {}",
+                        down.display_path, d.message
+                    );
+                    d
+                })?;
+        }
         let len = index + 1;
         if image_is_state && len + 1 == migrations.len() {
             capture(len, conn);
         }
     }
     whole_set_checks(conn, migrations, options)
+}
+
+/// Why [`Run::apply_saving`] failed.
+enum ApplyError {
+    /// The connection's settings could not be read.
+    Internal(rusqlite::Error),
+    /// The migration failed.
+    Diagnostic(Diagnostic),
+}
+
+fn internal_or(e: ApplyError) -> Diagnostic {
+    match e {
+        ApplyError::Internal(e) => Diagnostic::new(
+            "migrations",
+            format!("cannot set up the in-memory validation database: {e}"),
+        ),
+        ApplyError::Diagnostic(d) => d,
+    }
 }
 
 /// One migration being applied.
@@ -188,6 +232,16 @@ struct Run<'a> {
 impl Run<'_> {
     fn m(&self) -> &SourceMigration {
         &self.migrations[self.index]
+    }
+
+    /// [`apply`](Self::apply), with the connection settings the statements change
+    /// put back after it.
+    fn apply_saving(&self, scope: &mut Scope) -> Result<(), ApplyError> {
+        let saved = crate::rules::Settings::save(self.conn, self.statements)
+            .map_err(ApplyError::Internal)?;
+        let result = self.apply(scope);
+        saved.restore(self.conn);
+        result.map_err(ApplyError::Diagnostic)
     }
 
     fn failure(&self, at: usize, error: &rusqlite::Error) -> Diagnostic {

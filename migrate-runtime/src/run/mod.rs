@@ -9,6 +9,7 @@ mod events;
 mod history;
 mod repair;
 mod report;
+mod rollback;
 mod stale;
 mod status;
 
@@ -177,6 +178,7 @@ impl<'a> Runner<'a> {
             backup: None,
             imported: None,
             adopted: None,
+            reverted: Vec::new(),
         };
         // The startup check: one row. Any error (no table yet, a busy database, another
         // tool's table) takes the slow path, which reports it properly.

@@ -32,6 +32,10 @@ pub struct Report {
     /// The hand-rolled `schema_migrations(version, name, applied_at)` of the SQLite
     /// lesson, converted on the first run ([`adopt`](crate::adopt)); `None` otherwise.
     pub adopted: Option<crate::adopt::Adopted>,
+    /// The migrations this call undid with their down scripts
+    /// ([`rollback`](crate::Migrations::rollback), [`migrate_to`](crate::Migrations::migrate_to)),
+    /// newest first, with how long each down took and the rows it changed.
+    pub reverted: Vec<Applied>,
 }
 
 /// Something [`Migrations::run`](crate::Migrations::run) reports without failing.

@@ -39,7 +39,10 @@ use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
 use crate::sql::Statement;
 
 /// The first bytes of an entry, with the format's version.
-const MAGIC: &[u8] = b"migrate validation cache, format 3\n";
+const MAGIC: &[u8] = b"migrate validation cache, format 4\n";
+
+/// How many fields of a migration an entry stores (see `fields`).
+const FIELDS: usize = 10;
 /// The checkpoints an entry keeps.
 const KEPT: usize = 2;
 /// The entries the cache folder keeps, most recently written first.
@@ -70,7 +73,7 @@ struct Stored {
 /// A stored migration: where its fields lie in the entry's bytes, and its checksum.
 struct Record {
     version: Range<usize>,
-    fields: [Range<usize>; 7],
+    fields: [Range<usize>; FIELDS],
     checksum: [u8; 32],
 }
 
@@ -380,7 +383,8 @@ fn facts_hash<'a>(files: impl Iterator<Item = (&'a [u8; 32], bool)>, validated: 
 }
 
 /// The fields of a migration that the validation reads.
-fn fields(m: &SourceMigration) -> [&[u8]; 7] {
+fn fields(m: &SourceMigration) -> [&[u8]; FIELDS] {
+    let down = m.down.as_ref();
     [
         m.name.as_bytes(),
         m.file_name.as_bytes(),
@@ -389,6 +393,13 @@ fn fields(m: &SourceMigration) -> [&[u8]; 7] {
         m.sql.as_bytes(),
         if m.transaction { b"1" } else { b"0" },
         m.source_id.as_bytes(),
+        down.map_or(b"", |d| d.display_path.as_bytes()),
+        down.map_or(b"", |d| d.sql.as_bytes()),
+        match down {
+            None => b"",
+            Some(d) if d.transaction => b"1",
+            Some(_) => b"0",
+        },
     ]
 }
 
@@ -470,7 +481,7 @@ fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
     let mut records = Vec::with_capacity(count.min(100_000));
     for _ in 0..count {
         let version = r.range()?;
-        let fields = [(); 7].map(|()| r.range());
+        let fields = [(); FIELDS].map(|()| r.range());
         let fields = fields.iter().cloned().collect::<Option<Vec<_>>>()?;
         records.push(Record {
             version,

@@ -121,7 +121,8 @@ fn written_for_sqlx(listed: &[(String, bool)]) -> bool {
     let mut widths = std::collections::BTreeSet::new();
     let (mut padded, mut foreign_name) = (false, false);
     for (name, is_dir) in listed {
-        if *is_dir || !is_sql(name) {
+        // down files follow their up's name; the ups tell the layout
+        if *is_dir || !is_sql(name) || name.ends_with(".down.sql") {
             continue;
         }
         // a name that is not UTF-8 (shown with U+FFFD) is the native reader's to report

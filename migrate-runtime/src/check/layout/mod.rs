@@ -314,6 +314,7 @@ fn finish(
                     chain,
                     transaction,
                     source_id: f.source_id,
+                    down: None,
                 });
             }
             Err(ds) => diagnostics.extend(ds),

@@ -1,0 +1,264 @@
+//! Down scripts at run time: `rollback` and `migrate_to` on real database files
+//! with data, their refusals, and two processes rolling back one file at once.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use migrate::rusqlite::Connection;
+use migrate::{Error, Migrations};
+
+static REVERSIBLE: Migrations = migrate::migrations!("tests/sets/reversible");
+static PARTIAL: Migrations = migrate::migrations!("tests/sets/reversible_partial");
+static UP_SPELLING: Migrations =
+    migrate::migrations!("tests/sets/reversible_up_spelling", layout = "native");
+static V1_ONLY: Migrations = migrate::migrations!("tests/sets/v1");
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Every schema object but the tracking table, as SQLite stores it.
+fn schema(conn: &Connection) -> Vec<(String, String, String, Option<String>)> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT type, name, tbl_name, sql FROM sqlite_schema
+             WHERE name <> 'schema_migrations' AND name NOT LIKE 'sqlite_autoindex_schema%'
+             ORDER BY type, name",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The tracking rows, without the times.
+fn tracking(conn: &Connection) -> Vec<(i64, String, String, String)> {
+    let mut stmt = conn
+        .prepare("SELECT version, name, checksum, chain FROM schema_migrations ORDER BY version")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn user_version(conn: &Connection) -> i64 {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn versions(report: &migrate::Report) -> Vec<i128> {
+    report
+        .reverted
+        .iter()
+        .map(|r| r.migration.version())
+        .collect()
+}
+
+fn fresh(dir: &tempfile::TempDir, name: &str) -> Result<Connection, Box<dyn std::error::Error>> {
+    let mut conn = Connection::open(dir.path().join(name))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    REVERSIBLE.run(&mut conn)?;
+    Ok(conn)
+}
+
+#[test]
+fn the_set_embeds_its_down_scripts() {
+    let downs: Vec<Option<&str>> = REVERSIBLE
+        .iter()
+        .map(|m| m.down().map(migrate::Down::file_name))
+        .collect();
+    assert_eq!(
+        downs,
+        [
+            Some("001_create_users.down.sql"),
+            Some("002_add_email.down.sql"),
+            Some("003_create_posts.down.sql")
+        ]
+    );
+    let down = REVERSIBLE.as_slice()[1].down().unwrap();
+    assert_eq!(
+        down.sql(),
+        "DROP INDEX users_email;\nALTER TABLE users DROP COLUMN email;\n"
+    );
+    assert_eq!(*down.checksum(), migrate::checksum(down.sql()));
+    assert!(down.runs_in_transaction());
+    assert!(!PARTIAL.as_slice()[1].is_reversible());
+    let up = UP_SPELLING.as_slice()[0];
+    assert_eq!(up.file_name(), "001_create_users.up.sql");
+    assert!(up.is_reversible());
+}
+
+#[test]
+fn down_to_zero_and_up_again_equals_a_fresh_apply() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let reference = fresh(&dir, "fresh.db")?;
+    let mut conn = fresh(&dir, "app.db")?;
+    conn.execute_batch(
+        "INSERT INTO users (id, name, email) VALUES (1, 'ada', 'ada@example.com');
+         INSERT INTO posts (user_id, title) VALUES (1, 'hello');",
+    )?;
+
+    let report = conn_migrate_to(&mut conn, 0)?;
+    assert_eq!(versions(&report), [3, 2, 1]);
+    assert!(report.applied.is_empty());
+    assert!(report.reverted.iter().all(|r| r.rows_changed <= 1));
+    assert_eq!(report.reverted[0].rows_changed, 1, "the post is dropped with its table");
+    assert!(schema(&conn).is_empty(), "{:?}", schema(&conn));
+    assert!(tracking(&conn).is_empty());
+    assert_eq!(user_version(&conn), 0);
+
+    let report = REVERSIBLE.run(&mut conn)?;
+    assert_eq!(report.applied.len(), 3);
+    assert_eq!(schema(&conn), schema(&reference));
+    assert_eq!(tracking(&conn), tracking(&reference));
+    assert_eq!(user_version(&conn), 3);
+    assert!(REVERSIBLE.status(&conn)?.is_up_to_date());
+    Ok(())
+}
+
+fn conn_migrate_to(conn: &mut Connection, target: i128) -> migrate::Result<migrate::Report> {
+    REVERSIBLE.migrate_to(conn, target)
+}
+
+#[test]
+fn rollback_by_steps_keeps_what_the_scripts_keep() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = fresh(&dir, "app.db")?;
+    conn.execute_batch(
+        "INSERT INTO users (id, name, email) VALUES (1, 'ada', 'ada@example.com');
+         INSERT INTO posts (user_id, title) VALUES (1, 'hello');",
+    )?;
+    let report = REVERSIBLE.rollback(&mut conn, 1)?;
+    assert_eq!(versions(&report), [3]);
+    assert_eq!(user_version(&conn), 2);
+    assert_eq!(tracking(&conn).len(), 2);
+    let report = REVERSIBLE.rollback(&mut conn, 1)?;
+    assert_eq!(versions(&report), [2]);
+    assert_eq!(user_version(&conn), 1);
+    // The user stays, without the dropped column.
+    let name: String = conn.query_row("SELECT name FROM users WHERE id = 1", [], |r| r.get(0))?;
+    assert_eq!(name, "ada");
+    assert!(conn.prepare("SELECT email FROM users").is_err());
+
+    // Up to 2 only, then everything.
+    let report = REVERSIBLE.migrate_to(&mut conn, 2)?;
+    assert!(report.reverted.is_empty());
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(user_version(&conn), 2);
+    let status = REVERSIBLE.status(&conn)?;
+    assert_eq!(status.pending.len(), 1);
+    REVERSIBLE.run(&mut conn)?;
+    assert!(REVERSIBLE.status(&conn)?.is_up_to_date());
+
+    // Zero steps, and more steps than applied.
+    assert!(REVERSIBLE.rollback(&mut conn, 0)?.reverted.is_empty());
+    let report = REVERSIBLE.rollback(&mut conn, 10)?;
+    assert_eq!(versions(&report), [3, 2, 1]);
+    assert!(tracking(&conn).is_empty());
+    Ok(())
+}
+
+#[test]
+fn a_step_without_a_down_script_is_refused_before_anything_changes() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.db");
+    let mut conn = Connection::open(&path)?;
+    PARTIAL.run(&mut conn)?;
+    let before = std::fs::read(&path)?;
+    let error = PARTIAL.rollback(&mut conn, 2).unwrap_err();
+    assert!(
+        matches!(&error, Error::Irreversible { version: 2, file_name, .. } if file_name == "002_add_email.down.sql"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("nothing was reverted"), "{error}");
+    assert_eq!(std::fs::read(&path)?, before, "migration 3 was not reverted");
+    // One step, above the irreversible one, is fine.
+    assert_eq!(versions(&PARTIAL.rollback(&mut conn, 1)?), [3]);
+    assert!(matches!(
+        PARTIAL.migrate_to(&mut conn, 0),
+        Err(Error::Irreversible { version: 2, .. })
+    ));
+    Ok(())
+}
+
+#[test]
+fn a_version_the_binary_lacks_is_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.db");
+    let mut conn = fresh(&dir, "app.db")?;
+    let before = std::fs::read(&path)?;
+    // A binary with migration 1 only (another set: its checksums differ too).
+    let older: &Migrations = &V1_ONLY;
+    let error = older.rollback(&mut conn, 1).unwrap_err();
+    assert!(
+        matches!(&error, Error::RevertUnknown { .. } | Error::Modified { .. }),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&path)?, before);
+    Ok(())
+}
+
+/// Set by the test below for the child processes.
+const CHILD_DB: &str = "MIGRATE_TEST_ROLLBACK_DB";
+
+/// In a child process of the test below: rolls back two steps and prints what it
+/// reverted. Without the variable, a plain two-step rollback.
+#[test]
+fn rollback_two_steps() -> TestResult {
+    #[allow(clippy::disallowed_methods, reason = "set by the parent test")]
+    let child_db = std::env::var_os(CHILD_DB);
+    let dir = tempfile::tempdir()?;
+    let mut conn = match &child_db {
+        Some(path) => Connection::open(PathBuf::from(path))?,
+        None => fresh(&dir, "app.db")?,
+    };
+    let report = REVERSIBLE.rollback(&mut conn, 2)?;
+    for r in &report.reverted {
+        println!("reverted {}", r.migration.version());
+    }
+    if child_db.is_none() {
+        assert_eq!(versions(&report), [3, 2]);
+    }
+    Ok(())
+}
+
+#[test]
+fn two_processes_rolling_back_at_once_revert_each_step_once() -> TestResult {
+    for round in 0..3 {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("app.db");
+        drop(fresh(&dir, "app.db")?);
+        let spawned: Vec<_> = (0..2)
+            .map(|_| {
+                Command::new(std::env::current_exe()?)
+                    .args(["--exact", "rollback_two_steps", "--nocapture", "--test-threads", "1"])
+                    .env(CHILD_DB, &path)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+            })
+            .collect::<Result<_, std::io::Error>>()?;
+        let mut reverted = Vec::new();
+        for child in spawned {
+            let out = child.wait_with_output()?;
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "round {round}: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            reverted.extend(
+                stdout
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("reverted "))
+                    .map(str::to_owned),
+            );
+        }
+        reverted.sort();
+        assert_eq!(reverted, ["2", "3"], "round {round}: each step reverted once");
+        let conn = Connection::open(&path)?;
+        assert_eq!(tracking(&conn).len(), 1);
+        assert_eq!(user_version(&conn), 1);
+    }
+    Ok(())
+}

@@ -1,3 +1,0 @@
-fn main() {
-    let _ = migrate::migrations!("tests/ui/fixtures/down_migration");
-}
