@@ -101,8 +101,8 @@ fn down_to_zero_and_up_again_equals_a_fresh_apply() -> TestResult {
     let report = conn_migrate_to(&mut conn, 0)?;
     assert_eq!(versions(&report), [3, 2, 1]);
     assert!(report.applied.is_empty());
-    assert!(report.reverted.iter().all(|r| r.rows_changed <= 1));
-    assert_eq!(report.reverted[0].rows_changed, 1, "the post is dropped with its table");
+    // DROP TABLE changes no row in SQLite's count; the downs here write none.
+    assert!(report.reverted.iter().all(|r| r.rows_changed == 0));
     assert!(schema(&conn).is_empty(), "{:?}", schema(&conn));
     assert!(tracking(&conn).is_empty());
     assert_eq!(user_version(&conn), 0);
@@ -170,8 +170,15 @@ fn a_step_without_a_down_script_is_refused_before_anything_changes() -> TestResu
         matches!(&error, Error::Irreversible { version: 2, file_name, .. } if file_name == "002_add_email.down.sql"),
         "{error}"
     );
-    assert!(error.to_string().contains("nothing was reverted"), "{error}");
-    assert_eq!(std::fs::read(&path)?, before, "migration 3 was not reverted");
+    assert!(
+        error.to_string().contains("nothing was reverted"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read(&path)?,
+        before,
+        "migration 3 was not reverted"
+    );
     // One step, above the irreversible one, is fine.
     assert_eq!(versions(&PARTIAL.rollback(&mut conn, 1)?), [3]);
     assert!(matches!(
@@ -201,10 +208,10 @@ fn a_version_the_binary_lacks_is_refused() -> TestResult {
 /// Set by the test below for the child processes.
 const CHILD_DB: &str = "MIGRATE_TEST_ROLLBACK_DB";
 
-/// In a child process of the test below: rolls back two steps and prints what it
-/// reverted. Without the variable, a plain two-step rollback.
-#[test]
-fn rollback_two_steps() -> TestResult {
+/// In a child process of the test below: goes down to `target` (by `migrate_to`, or
+/// by a rollback of `steps`), printing what it reverted. Without the variable, on a
+/// database of its own.
+fn child(target: Option<i128>, steps: usize) -> TestResult {
     #[allow(clippy::disallowed_methods, reason = "set by the parent test")]
     let child_db = std::env::var_os(CHILD_DB);
     let dir = tempfile::tempdir()?;
@@ -212,9 +219,12 @@ fn rollback_two_steps() -> TestResult {
         Some(path) => Connection::open(PathBuf::from(path))?,
         None => fresh(&dir, "app.db")?,
     };
-    let report = REVERSIBLE.rollback(&mut conn, 2)?;
+    let report = match target {
+        Some(target) => REVERSIBLE.migrate_to(&mut conn, target)?,
+        None => REVERSIBLE.rollback(&mut conn, steps)?,
+    };
     for r in &report.reverted {
-        println!("reverted {}", r.migration.version());
+        println!("\n<reverted {}>", r.migration.version());
     }
     if child_db.is_none() {
         assert_eq!(versions(&report), [3, 2]);
@@ -223,42 +233,75 @@ fn rollback_two_steps() -> TestResult {
 }
 
 #[test]
+fn migrate_to_one() -> TestResult {
+    child(Some(1), 0)
+}
+
+#[test]
+fn rollback_two_steps() -> TestResult {
+    child(None, 2)
+}
+
+/// Runs `test` in two child processes at once on a database with the set applied;
+/// returns the versions they reverted, sorted, and the tracking rows left.
+fn race(test: &str) -> Result<(Vec<String>, usize), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.db");
+    drop(fresh(&dir, "app.db")?);
+    let spawned: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(std::env::current_exe()?)
+                .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+                .env(CHILD_DB, &path)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+        })
+        .collect::<Result<_, std::io::Error>>()?;
+    let mut reverted = Vec::new();
+    for child in spawned {
+        let out = child.wait_with_output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        reverted.extend(
+            stdout
+                .lines()
+                .filter_map(|l| l.split("<reverted ").nth(1))
+                .map(|l| l.trim_end_matches('>').to_owned()),
+        );
+    }
+    reverted.sort();
+    let conn = Connection::open(&path)?;
+    assert_eq!(user_version(&conn), i64::try_from(tracking(&conn).len())?);
+    Ok((reverted, tracking(&conn).len()))
+}
+
+#[test]
 fn two_processes_rolling_back_at_once_revert_each_step_once() -> TestResult {
     for round in 0..3 {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("app.db");
-        drop(fresh(&dir, "app.db")?);
-        let spawned: Vec<_> = (0..2)
-            .map(|_| {
-                Command::new(std::env::current_exe()?)
-                    .args(["--exact", "rollback_two_steps", "--nocapture", "--test-threads", "1"])
-                    .env(CHILD_DB, &path)
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-            })
-            .collect::<Result<_, std::io::Error>>()?;
-        let mut reverted = Vec::new();
-        for child in spawned {
-            let out = child.wait_with_output()?;
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success(),
-                "round {round}: {stdout}{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            reverted.extend(
-                stdout
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("reverted "))
-                    .map(str::to_owned),
-            );
-        }
-        reverted.sort();
-        assert_eq!(reverted, ["2", "3"], "round {round}: each step reverted once");
-        let conn = Connection::open(&path)?;
-        assert_eq!(tracking(&conn).len(), 1);
-        assert_eq!(user_version(&conn), 1);
+        // Both go to version 1: 2 and 3 are reverted once, by one or the other.
+        let (reverted, left) = race("migrate_to_one")?;
+        assert_eq!(
+            reverted,
+            ["2", "3"],
+            "round {round}: each step reverted once"
+        );
+        assert_eq!(left, 1);
+        // Two steps each, from the history each read at its start: whatever the
+        // timing, no migration is reverted twice, and what is gone was reverted.
+        let (reverted, left) = race("rollback_two_steps")?;
+        let mut unique = reverted.clone();
+        unique.dedup();
+        assert_eq!(
+            unique, reverted,
+            "round {round}: reverted twice: {reverted:?}"
+        );
+        assert_eq!(reverted.len() + left, 3, "round {round}: {reverted:?}");
+        assert!(reverted.len() >= 2);
     }
     Ok(())
 }

@@ -132,7 +132,12 @@ pub(super) fn compare(
         }
         if old.sql != new.sql {
             let show = |sql: &Option<String>| sql.clone().unwrap_or_else(|| "(none)".to_owned());
-            let _ = write!(diff, "\n    - {}\n    + {}", show(&old.shown), show(&new.shown));
+            let _ = write!(
+                diff,
+                "\n    - {}\n    + {}",
+                show(&old.shown),
+                show(&new.shown)
+            );
         }
         for column in old.columns.iter().filter(|c| !new.columns.contains(c)) {
             let _ = write!(diff, "\n    - column {column}");

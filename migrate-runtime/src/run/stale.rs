@@ -77,9 +77,13 @@ fn differences(migrations: &Migrations, dir: &Path) -> Vec<String> {
         return Vec::new();
     };
     let native = migrations.iter().all(|m| m.source_id().is_empty())
-        && migrations
-            .iter()
-            .all(|m| crate::name::parse_file_name(m.file_name()).is_ok());
+        && migrations.iter().all(|m| {
+            let name = m.file_name();
+            let plain = name
+                .strip_suffix(".up.sql")
+                .map(|stem| format!("{stem}.sql"));
+            crate::name::parse_file_name(plain.as_deref().unwrap_or(name)).is_ok()
+        });
     let mut on_disk: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
@@ -100,10 +104,21 @@ fn differences(migrations: &Migrations, dir: &Path) -> Vec<String> {
         if !unchanged(&path, m.checksum()) {
             found.push(format!("{} (changed)", m.file_name()));
         }
+        if let Some(down) = m.down() {
+            let path = dir.join(down.file_name());
+            if !path.exists() {
+                found.push(format!("{} (removed)", down.file_name()));
+            } else if !unchanged(&path, down.checksum()) {
+                found.push(format!("{} (changed)", down.file_name()));
+            }
+        }
     }
     if native {
         for name in on_disk {
-            if !migrations.iter().any(|m| m.file_name() == name) {
+            let embedded = migrations
+                .iter()
+                .any(|m| m.file_name() == name || m.down().is_some_and(|d| d.file_name() == name));
+            if !embedded {
                 found.push(format!("{name} (added)"));
             }
         }
