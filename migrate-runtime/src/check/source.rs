@@ -949,7 +949,8 @@ mod tests {
             0 => format!("{digits}-{description}.sql"),
             1 => format!("{fresh} {description}.sql"),
             2 => format!("V{version}__{description}.sql"),
-            3 => format!("{digits}_{plain}.up.sql"),
+            // `.up.sql` is a native spelling; in another case it is a misnamed file
+            3 => format!("{digits}_{plain}.UP.sql"),
             4 => format!("{fresh}_{plain}.SQL"),
             5 => format!("{description}.sql"),
             6 => format!("_{plain}.sql"),

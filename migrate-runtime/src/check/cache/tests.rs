@@ -360,12 +360,28 @@ fn a_damaged_foreign_or_stale_cache_file_means_a_full_validation() {
     }
     // Every part of the file: header, each file's fields and checksum, the flags,
     // the images.
+    // A byte of the newest file's record but its checksum is compared with the
+    // folder, which no longer matches it: the checkpoint before that file stays
+    // good and may be used.
+    let newest = {
+        let migrations = check_dir_opts(folder.path(), "migrations", &Options::default()).unwrap();
+        let version: Vec<u8> = [16, 0, 0, 0, 0, 0, 0, 0]
+            .into_iter()
+            .chain(migrations[19].version.to_le_bytes())
+            .collect();
+        let find = |what: &[u8]| good.windows(what.len()).position(|w| w == what).unwrap();
+        find(&version)..find(&migrations[19].checksum) - 8
+    };
+    let mut harmless = Vec::new();
     for at in (40..good.len())
         .step_by(good.len() / 60)
         .chain([good.len() - 1])
     {
         let mut bytes = good.clone();
         bytes[at] ^= 0x55;
+        if newest.contains(&at) {
+            harmless.push(format!("byte {at} flipped"));
+        }
         damaged.push((format!("byte {at} flipped"), bytes));
     }
     let mut longer = good.clone();
@@ -416,6 +432,9 @@ fn a_damaged_foreign_or_stale_cache_file_means_a_full_validation() {
             // The damaged checkpoint was not restored: the changed folder was
             // validated in full. (The unchanged one may be known to pass when only an
             // image was damaged.)
+            if harmless.contains(&what) {
+                continue;
+            }
             if edit.is_empty() {
                 assert_ne!(USED.get(), Some(19), "{what}");
             } else {
