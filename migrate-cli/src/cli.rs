@@ -26,6 +26,9 @@ pub enum Command {
     Status(Status),
     /// Apply the pending migrations to a database (created when missing).
     Up(Up),
+    /// Undo applied migrations with their down scripts, newest first: one step by
+    /// default, `--steps N`, or down to `--to VERSION` (0: before the first).
+    Down(Down),
     /// Print the schema the folder's migrations produce, in a stable order.
     Schema(Folder),
     /// Record migrations up to a version as applied without running them, for a
@@ -71,6 +74,10 @@ pub struct New {
     /// Write the `cargo:rerun-if-changed` line into the crate's build.rs when it lacks it.
     #[arg(long)]
     pub build_rs: bool,
+    /// Also create the down script (`NNN_name.down.sql`), which the build proves
+    /// undoes the migration.
+    #[arg(long)]
+    pub reversible: bool,
 }
 
 /// The database file.
@@ -108,6 +115,21 @@ pub struct Up {
     /// Apply a pending migration older than the latest applied one.
     #[arg(long)]
     pub allow_out_of_order: bool,
+    #[command(flatten)]
+    pub folder: Folder,
+}
+
+/// `migrate down`.
+#[derive(Debug, Args)]
+pub struct Down {
+    #[command(flatten)]
+    pub database: Database,
+    /// How many applied migrations to undo, newest first.
+    #[arg(long, value_name = "N", conflicts_with = "to")]
+    pub steps: Option<usize>,
+    /// Undo every applied migration above this version (0: all of them).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i128>,
     #[command(flatten)]
     pub folder: Folder,
 }

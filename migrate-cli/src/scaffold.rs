@@ -14,12 +14,15 @@ pub fn corrected(name: &str) -> String {
     name::parts(&format!("0_{name}.sql")).1
 }
 
-/// The files to create for migration `name` in `dir`, each with its content.
+/// The files to create for migration `name` in `dir`, each with its content; with
+/// `reversible`, a native migration gets its `.down.sql` file too (the layouts of
+/// other tools that have down scripts always get theirs).
 pub fn next_files(
     dir: &Path,
     display_dir: &str,
     layout: Layout,
     name: &str,
+    reversible: bool,
 ) -> Result<Vec<(PathBuf, String)>, Failure> {
     let now = utc_now();
     let entries = entries(dir)?;
@@ -69,7 +72,17 @@ pub fn next_files(
             } else {
                 next(3)?
             };
-            vec![file(format!("{version}_{name}.sql"), header("--"))]
+            let mut files = vec![file(format!("{version}_{name}.sql"), header("--"))];
+            if reversible {
+                files.push(file(
+                    format!("{version}_{name}.down.sql"),
+                    format!(
+                        "{}-- Undo {version}_{name}.sql here: the build applies it, runs this file,\n-- and requires the schema from before it.\n",
+                        header("--")
+                    ),
+                ));
+            }
+            files
         }
         Layout::Sqlx => {
             let version = sequential_or_timestamp(1)?;
@@ -81,6 +94,11 @@ pub fn next_files(
             } else {
                 vec![file(format!("{version}_{name}.sql"), header("--"))]
             }
+        }
+        Layout::Refinery | Layout::Prisma if reversible => {
+            return Err(Failure(format!(
+                "{display_dir} is in the {layout} layout, which has no down scripts: --reversible needs the native layout or one with down files (sqlx, diesel, golang-migrate, goose, dbmate)"
+            )));
         }
         Layout::Refinery => vec![file(format!("V{}__{name}.sql", next(1)?), header("--"))],
         Layout::GolangMigrate => {

@@ -801,3 +801,88 @@ fn up_adopts_the_lessons_database() -> TestResult {
     assert_eq!(code(&migrate(dir.path(), &["status", "--db", "app.db"])), 0);
     Ok(())
 }
+
+#[test]
+fn new_reversible_then_up_and_down() -> TestResult {
+    let dir = project(&[
+        ("001_create_users.sql", USERS),
+        ("001_create_users.down.sql", "DROP TABLE users;\n"),
+    ]);
+    let out = migrate(dir.path(), &["new", "add_email", "--reversible"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        names(&dir.path().join("migrations")),
+        [
+            "001_create_users.down.sql",
+            "001_create_users.sql",
+            "002_add_email.down.sql",
+            "002_add_email.sql"
+        ]
+    );
+    // Still empty: the down file must say how to undo the migration.
+    let out = migrate(dir.path(), &["check"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let migrations = dir.path().join("migrations");
+    std::fs::write(migrations.join("002_add_email.sql"), EMAIL)?;
+    std::fs::write(
+        migrations.join("002_add_email.down.sql"),
+        "DROP INDEX users_email;\n",
+    )?;
+    let out = migrate(dir.path(), &["check"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).contains("down script does not undo `002_add_email.sql`")
+            || stderr(&out).contains("down script does not undo `002_add_email.sql`"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    std::fs::write(
+        migrations.join("002_add_email.down.sql"),
+        "DROP INDEX users_email;\nALTER TABLE users DROP COLUMN email;\n",
+    )?;
+    let out = migrate(dir.path(), &["check"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+
+    let out = migrate(dir.path(), &["up", "--db", "app.db"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = migrate(dir.path(), &["down", "--db", "app.db"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("reverted 002_add_email"),
+        "{}",
+        stdout(&out)
+    );
+    let conn = Connection::open(dir.path().join("app.db"))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    assert_eq!(version, 1);
+    drop(conn);
+    let out = migrate(dir.path(), &["down", "--db", "app.db", "--to", "0"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("reverted 001_create_users"),
+        "{}",
+        stdout(&out)
+    );
+    let out = migrate(dir.path(), &["down", "--db", "app.db"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing to revert"),
+        "{}",
+        stdout(&out)
+    );
+    Ok(())
+}
+
+#[test]
+fn down_through_an_irreversible_migration_is_refused() {
+    let dir = two_migrations();
+    assert_eq!(code(&migrate(dir.path(), &["up", "--db", "app.db"])), 0);
+    let out = migrate(dir.path(), &["down", "--db", "app.db", "--steps", "2"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("cannot revert migration 2 (add_email): it has no down script"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -2,6 +2,7 @@
 
 mod baseline;
 mod check;
+mod down;
 mod new;
 mod repair;
 mod schema;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Check(folder) => check::run(&folder),
         Command::Status(args) => status::run(&args),
         Command::Up(args) => up::run(&args),
+        Command::Down(args) => down::run(&args),
         Command::Schema(folder) => schema::run(&folder),
         Command::Baseline(args) => baseline::run(&args),
         Command::Repair(args) => repair::run(&args),

@@ -26,7 +26,7 @@ pub fn run(args: &New) -> Outcome {
         println!("created the folder {shown}");
     }
     let layout = scaffold::layout_of(&args.dir, &shown, layout)?;
-    let files = scaffold::next_files(&args.dir, &shown, layout, &args.name)?;
+    let files = scaffold::next_files(&args.dir, &shown, layout, &args.name, args.reversible)?;
     for (path, content) in &files {
         if path.exists() {
             return Err(Failure(format!(
