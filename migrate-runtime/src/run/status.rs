@@ -16,6 +16,9 @@ pub struct Status {
     pub modified: Vec<(AppliedMigration, &'static Migration)>,
     /// Applied migrations that the binary does not contain.
     pub unknown: Vec<AppliedMigration>,
+    /// The versions of the embedded migrations that have a down script (that
+    /// [`rollback`](Migrations::rollback) can undo), in order.
+    pub reversible: Vec<crate::Version>,
 }
 
 impl Status {
@@ -87,6 +90,8 @@ pub struct StatusRow {
     pub applied_at: Option<String>,
     /// How long it took, in milliseconds; `None` when pending.
     pub duration_ms: Option<i64>,
+    /// Whether the embedded migration has a down script (`false` for an unknown one).
+    pub reversible: bool,
 }
 
 impl Status {
@@ -99,6 +104,7 @@ impl Status {
             state,
             applied_at: Some(a.applied_at.clone()),
             duration_ms: Some(a.duration_ms),
+            reversible: self.reversible.binary_search(&a.version).is_ok(),
         };
         let mut rows: Vec<StatusRow> = self
             .applied
@@ -120,6 +126,7 @@ impl Status {
                 state: MigrationState::Pending,
                 applied_at: None,
                 duration_ms: None,
+                reversible: m.is_reversible(),
             }))
             .collect();
         rows.sort_by_key(|r| r.version);
@@ -128,7 +135,8 @@ impl Status {
 }
 
 /// The status table: one line per migration (version, name, state, applied_at,
-/// duration), then a summary line.
+/// duration and, when a migration of the set has a down script, `down`: `yes` or
+/// `no`), then a summary line.
 ///
 /// ```text
 /// version  name          state    applied_at                duration
@@ -139,29 +147,37 @@ impl Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rows = self.rows();
-        let cells: Vec<[String; 5]> = rows
+        let with_down = !self.reversible.is_empty();
+        let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|r| {
-                [
+                let mut cells = vec![
                     r.version.to_string(),
                     r.name.clone(),
                     r.state.to_string(),
                     r.applied_at.clone().unwrap_or_else(|| "-".to_owned()),
                     r.duration_ms
                         .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms")),
-                ]
+                ];
+                if with_down {
+                    cells.push(if r.reversible { "yes" } else { "no" }.to_owned());
+                }
+                cells
             })
             .collect();
-        let header = ["version", "name", "state", "applied_at", "duration"];
-        let mut widths = header.map(str::len);
+        let mut header = vec!["version", "name", "state", "applied_at", "duration"];
+        if with_down {
+            header.push("down");
+        }
+        let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
         for row in &cells {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        let line = |f: &mut fmt::Formatter<'_>, row: [&str; 5]| -> fmt::Result {
+        let line = |f: &mut fmt::Formatter<'_>, row: &[&str]| -> fmt::Result {
             let mut text = String::new();
-            for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
                 if i + 1 == row.len() {
                     text.push_str(cell);
                 } else {
@@ -170,9 +186,10 @@ impl fmt::Display for Status {
             }
             writeln!(f, "{}", text.trim_end())
         };
-        line(f, header)?;
+        line(f, &header)?;
         for row in &cells {
-            line(f, row.each_ref().map(String::as_str))?;
+            let row: Vec<&str> = row.iter().map(String::as_str).collect();
+            line(f, &row)?;
         }
         let counts = [
             (self.applied.len(), "applied"),
@@ -208,5 +225,10 @@ pub(super) fn compare(migrations: &Migrations, history: Vec<AppliedMigration>) -
         }
     }
     status.pending.extend(embedded);
+    status.reversible = migrations
+        .iter()
+        .filter(|m| m.is_reversible())
+        .map(Migration::version)
+        .collect();
     status
 }
