@@ -186,7 +186,10 @@ fn a_step_without_a_down_script_is_refused_before_anything_changes() -> TestResu
     let shown = status.to_string();
     let lines: Vec<&str> = shown.lines().collect();
     assert!(lines[0].ends_with("  down"), "{shown}");
-    assert!(lines[1].ends_with("  yes") && lines[2].ends_with("  no"), "{shown}");
+    assert!(
+        lines[1].ends_with("  yes") && lines[2].ends_with("  no"),
+        "{shown}"
+    );
     // One step, above the irreversible one, is fine.
     assert_eq!(versions(&PARTIAL.rollback(&mut conn, 1)?), [3]);
     assert!(matches!(

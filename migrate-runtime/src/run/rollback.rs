@@ -93,7 +93,7 @@ impl Migrations {
             None
         };
         for migration in plan {
-            if let Some(done) = revert_one(conn, self, migration, scope.as_mut())? {
+            if let Some(done) = revert_one(conn, migration, scope.as_mut())? {
                 log::info!(target: "migrate", "reverted {migration} in {:?}", done.duration);
                 report.reverted.push(done);
             }
@@ -160,7 +160,6 @@ fn as_migration(m: &Migration) -> Option<Migration> {
 /// Reverts one migration, unless another process already did (`None`).
 fn revert_one(
     conn: &Connection,
-    migrations: &Migrations,
     migration: &'static Migration,
     scope: Option<&mut Scope>,
 ) -> Result<Option<Applied>> {
@@ -186,7 +185,7 @@ fn revert_one(
         let rows_changed = conn.total_changes() - changes;
         let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
             .map_err(|e| Error::from_sqlite(e, conn))?;
-        forget(&tx, migrations, migration).map_err(|e| Error::from_sqlite(e, &tx))?;
+        forget(&tx, migration).map_err(|e| Error::from_sqlite(e, &tx))?;
         tx.commit().map_err(|e| Error::from_sqlite(e, conn))?;
         return Ok(Some(Applied {
             migration,
@@ -205,7 +204,7 @@ fn revert_one(
     saved.restore(&tx);
     result?;
     let rows_changed = tx.total_changes() - changes;
-    forget(&tx, migrations, migration).map_err(|e| Error::from_sqlite(e, &tx))?;
+    forget(&tx, migration).map_err(|e| Error::from_sqlite(e, &tx))?;
     tx.commit().map_err(|e| {
         let last_line = down.sql().lines().count().max(1);
         super::apply::failed(conn, &down, "COMMIT", last_line, e)
@@ -248,11 +247,7 @@ fn still_to_revert(conn: &Connection, migration: &Migration) -> Result<bool> {
 }
 
 /// Removes the migration's row and sets `user_version` to the new highest version.
-fn forget(
-    conn: &Connection,
-    _migrations: &Migrations,
-    migration: &Migration,
-) -> rusqlite::Result<()> {
+fn forget(conn: &Connection, migration: &Migration) -> rusqlite::Result<()> {
     conn.execute(
         "DELETE FROM schema_migrations WHERE version = ?1",
         [stored(migration.version())],

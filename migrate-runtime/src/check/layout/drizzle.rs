@@ -55,6 +55,7 @@ pub(super) fn find(
             file_name: file_name.clone(),
             no_transaction: false,
             dialect: None,
+            down: None,
         });
     }
     Ok((found, diagnostics))
@@ -127,6 +128,7 @@ fn from_journal(
             source_id,
             no_transaction: false,
             dialect: None,
+            down: None,
         });
     }
     Ok((found, diagnostics))

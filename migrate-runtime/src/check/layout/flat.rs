@@ -1,5 +1,5 @@
 //! Layouts of one file per migration, named `<version>_<name>…`: sqlx, golang-migrate
-//! and refinery. Down files are skipped.
+//! and refinery. Down files (sqlx, golang-migrate) are paired with their up files.
 
 use std::path::Path;
 
@@ -12,8 +12,9 @@ pub(super) fn find(
     display_dir: &str,
     layout: Layout,
 ) -> Result<(Vec<Found>, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let mut found = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut downs = Vec::new();
     for (file_name, is_dir) in entries(dir, display_dir)? {
         if is_dir || !is_sql(&file_name) {
             continue;
@@ -37,9 +38,10 @@ pub(super) fn find(
                     file_name: file_name.clone(),
                     no_transaction: false,
                     dialect,
+                    down: None,
                 });
             }
-            Parsed::Down => {}
+            Parsed::Down => downs.push(file_name.clone()),
             Parsed::Unversioned => diagnostics.push(
                 Diagnostic::new(
                     format!("{display_dir}/{file_name}"),
@@ -59,7 +61,31 @@ pub(super) fn find(
             ),
         }
     }
+    for down in downs {
+        let up = up_name(&down);
+        match found.iter_mut().find(|f| f.file_name == up) {
+            Some(f) => f.down = Some(down),
+            None => diagnostics.push(
+                Diagnostic::new(
+                    format!("{display_dir}/{down}"),
+                    format!("down file `{down}` has no up migration: `{up}` is not in the folder"),
+                )
+                .with_help(format!(
+                    "a down file undoes the migration of the same name; add `{up}`, rename the down file after its up, or delete it"
+                )),
+            ),
+        }
+    }
     Ok((found, diagnostics))
+}
+
+/// The up file a down file belongs to: its last `.down.` made `.up.` (sqlx's
+/// `x.down.sql` also pairs with `x.up.sql`).
+fn up_name(down: &str) -> String {
+    match down.rfind(".down.") {
+        Some(at) => format!("{}.up.{}", &down[..at], &down[at + 6..]),
+        None => down.to_owned(),
+    }
 }
 
 /// A file name read by a flat layout.

@@ -80,6 +80,8 @@ pub(super) fn find(
                 source_id,
                 no_transaction,
                 dialect: None,
+                down: (layout == Layout::Diesel && dir.join(&folder).join("down.sql").is_file())
+                    .then(|| format!("{folder}/down.sql")),
             },
         ));
     }

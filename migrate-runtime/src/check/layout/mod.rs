@@ -114,6 +114,9 @@ struct Found {
     no_transaction: bool,
     /// The SQL dialect named in the file name (`x.sqlite3.up.sql`), lowercase.
     dialect: Option<String>,
+    /// Where its down script is, relative to the folder with `/`: a down file, or
+    /// `file_name` itself for a down section (goose, dbmate).
+    down: Option<String>,
 }
 
 /// The dialect suffixes of file names written for one database among several.
@@ -232,6 +235,45 @@ fn is_sql(name: &str) -> bool {
 /// annotations say it runs without a transaction.
 type Prepared = (String, bool);
 
+/// The down script of a migration in another tool's layout, with the content checks
+/// of its up; `None` when it holds no statement (the tool's way of saying the
+/// migration is irreversible).
+fn read_down(
+    dir: &Path,
+    display_dir: &str,
+    layout: Layout,
+    file_name: &str,
+    up_no_transaction: bool,
+) -> Result<Option<crate::migration::SourceDown>, Vec<Diagnostic>> {
+    let path = dir.join(file_name);
+    let display_path = format!("{display_dir}/{file_name}");
+    let text = super::source::read_file(&path, &display_path).map_err(|d| vec![d])?;
+    let (sql, no_transaction) = match layout {
+        // one file: the same annotations say how both sections run
+        Layout::Goose | Layout::Dbmate => {
+            (sections::down_section(layout, &text), up_no_transaction)
+        }
+        Layout::Sqlx => {
+            let no_transaction = text.starts_with("-- no-transaction");
+            (text, no_transaction)
+        }
+        Layout::Diesel => (text, up_no_transaction),
+        _ => (text, false),
+    };
+    if crate::sql::statements(&sql).is_empty() {
+        return Ok(None);
+    }
+    let transaction = super::source::foreign_content(&display_path, &sql, no_transaction)?;
+    Ok(Some(crate::migration::SourceDown {
+        checksum: crate::checksum(&sql),
+        file_name: file_name.to_owned(),
+        path,
+        display_path,
+        sql,
+        transaction,
+    }))
+}
+
 /// Sorts and checks what a layout found, reads every file and runs the content checks.
 fn finish(
     dir: &Path,
@@ -300,6 +342,22 @@ fn finish(
             no_transaction || f.no_transaction,
         ) {
             Ok(transaction) => {
+                let down = match &f.down {
+                    Some(down) => match read_down(
+                        dir,
+                        display_dir,
+                        layout,
+                        down,
+                        no_transaction || f.no_transaction,
+                    ) {
+                        Ok(down) => down,
+                        Err(ds) => {
+                            diagnostics.extend(ds);
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
                 let checksum = known(&display_path, &sql)
                     .map_or_else(|| crate::checksum(&sql), |(sum, _)| sum);
                 chain = crate::checksum::chain(&chain, f.version, &checksum);
@@ -314,7 +372,7 @@ fn finish(
                     chain,
                     transaction,
                     source_id: f.source_id,
-                    down: None,
+                    down,
                 });
             }
             Err(ds) => diagnostics.extend(ds),

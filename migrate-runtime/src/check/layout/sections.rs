@@ -56,6 +56,7 @@ pub(super) fn find(
             file_name: file_name.clone(),
             no_transaction: false,
             dialect: None,
+            down: Some(file_name.clone()),
         });
     }
     Ok((found, diagnostics))
@@ -161,6 +162,34 @@ pub(super) fn prepare(
         )));
     }
     Ok((sql, no_transaction))
+}
+
+/// The down section of a file `prepare` accepted, everything else replaced by
+/// spaces (line breaks kept), as the up section is.
+pub(super) fn down_section(layout: Layout, text: &str) -> String {
+    let mut sql = String::with_capacity(text.len());
+    let mut section = Section::Before;
+    for line in text.split_inclusive('\n') {
+        let kind = if layout == Layout::Goose {
+            goose_line(line).unwrap_or(Line::Other(false))
+        } else {
+            dbmate_line(line)
+        };
+        match kind {
+            Line::Up(_) => section = Section::Up,
+            Line::Down => section = Section::Down,
+            Line::Other(_) | Line::Content => {}
+        }
+        if matches!(kind, Line::Content) && section == Section::Down {
+            sql.push_str(line);
+        } else {
+            sql.extend(
+                line.chars()
+                    .map(|c| if matches!(c, '\n' | '\r') { c } else { ' ' }),
+            );
+        }
+    }
+    sql
 }
 
 /// Whether a file has an up annotation at all (it may come after a down section).
