@@ -316,3 +316,40 @@ fn two_processes_rolling_back_at_once_revert_each_step_once() -> TestResult {
     }
     Ok(())
 }
+
+static GOOSE: Migrations = migrate::migrations!("tests/sets/reversible_goose", layout = "goose");
+static GOLANG: Migrations = migrate::migrations!("tests/sets/reversible_golang");
+
+#[test]
+fn other_tools_down_scripts_are_embedded_and_an_empty_one_is_irreversible() -> TestResult {
+    for set in [&GOOSE, &GOLANG] {
+        let reversible: Vec<bool> = set.iter().map(migrate::Migration::is_reversible).collect();
+        assert_eq!(reversible, [true, false]);
+    }
+    // goose: the down section only, the rest blanked (lines kept).
+    let down = GOOSE.as_slice()[0].down().unwrap();
+    assert_eq!(down.file_name(), "00001_create_notes.sql");
+    assert!(
+        down.sql().trim().starts_with("DROP TABLE notes;"),
+        "{:?}",
+        down.sql()
+    );
+    assert_eq!(down.sql().lines().count(), 5);
+    assert_eq!(
+        GOLANG.as_slice()[0].down().unwrap().file_name(),
+        "1_create_tags.down.sql"
+    );
+
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(dir.path().join("app.db"))?;
+    GOLANG.run(&mut conn)?;
+    assert!(matches!(
+        GOLANG.rollback(&mut conn, 1),
+        Err(Error::Irreversible { version: 2, .. })
+    ));
+    let mut conn = Connection::open(dir.path().join("goose.db"))?;
+    GOOSE.migrate_to(&mut conn, 1)?;
+    assert_eq!(versions(&GOOSE.migrate_to(&mut conn, 0)?), [1]);
+    assert!(schema(&conn).is_empty());
+    Ok(())
+}

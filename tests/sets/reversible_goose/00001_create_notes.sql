@@ -1,0 +1,5 @@
+-- +goose Up
+CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+
+-- +goose Down
+DROP TABLE notes;

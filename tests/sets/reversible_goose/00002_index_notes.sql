@@ -1,0 +1,4 @@
+-- +goose Up
+CREATE INDEX notes_body ON notes (body);
+
+-- +goose Down
