@@ -551,3 +551,25 @@ fn after_a_restore_the_foreign_keys_of_earlier_migrations_are_known() {
     assert!(cached.contains("foreign key"), "{cached}");
     assert_eq!(cached, check(folder.path(), None));
 }
+
+#[test]
+fn an_edited_down_script_is_validated_again() {
+    let folder = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let files = valid_set(4);
+    write(folder.path(), &files);
+    let down = folder.path().join("003_m3.down.sql");
+    std::fs::write(&down, "DROP VIEW v3;\nDROP TABLE t3;\n").unwrap();
+    let fine = check(folder.path(), None);
+    assert!(fine.starts_with("Ok"), "{fine}");
+    assert_eq!(check(folder.path(), Some(cache.path())), fine);
+    assert_eq!(check(folder.path(), Some(cache.path())), fine);
+    // The down now leaves the view behind: the cached pass must not hide it.
+    std::fs::write(&down, "DROP TABLE t3;\n").unwrap();
+    let broken = check(folder.path(), None);
+    assert!(broken.contains("down script does not undo"), "{broken}");
+    assert_eq!(check(folder.path(), Some(cache.path())), broken);
+    // And back.
+    std::fs::write(&down, "DROP VIEW v3;\nDROP TABLE t3;\n").unwrap();
+    assert_eq!(check(folder.path(), Some(cache.path())), fine);
+}
