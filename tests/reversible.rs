@@ -353,3 +353,43 @@ fn other_tools_down_scripts_are_embedded_and_an_empty_one_is_irreversible() -> T
     assert!(schema(&conn).is_empty());
     Ok(())
 }
+
+static DATA: Migrations = migrate::migrations!("tests/sets/reversible_data");
+
+#[test]
+fn a_down_that_fails_on_the_data_rolls_back_completely() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.db");
+    let mut conn = Connection::open(&path)?;
+    DATA.run(&mut conn)?;
+    // Data the build could not see: two users with one name.
+    conn.execute_batch(
+        "INSERT INTO users (name) VALUES ('ada'), ('ada');
+         INSERT INTO audit (what) VALUES ('kept');",
+    )?;
+    let error = DATA.rollback(&mut conn, 1).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::Failed {
+                version: 2,
+                line: 2,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("UNIQUE constraint failed"),
+        "{error}"
+    );
+    // Nothing of the step stayed: its DROP TABLE is undone, the row kept.
+    let what: String = conn.query_row("SELECT what FROM audit", [], |r| r.get(0))?;
+    assert_eq!(what, "kept");
+    assert_eq!(tracking(&conn).len(), 2);
+    assert_eq!(user_version(&conn), 2);
+    // With the data fixed, it goes down.
+    conn.execute("DELETE FROM users WHERE id = 2", [])?;
+    assert_eq!(versions(&DATA.rollback(&mut conn, 1)?), [2]);
+    Ok(())
+}

@@ -1,0 +1,2 @@
+DROP TABLE audit;
+CREATE UNIQUE INDEX users_name ON users (name);

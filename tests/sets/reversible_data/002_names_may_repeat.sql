@@ -1,0 +1,2 @@
+DROP INDEX users_name;
+CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT);
