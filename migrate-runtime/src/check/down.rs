@@ -97,6 +97,24 @@ pub(super) fn as_migration(up: &SourceMigration, down: &SourceDown) -> SourceMig
     }
 }
 
+/// The lines of a changed object's SQL: a one-line statement whole, before and
+/// after; a longer one as the lines only before (`-`) and only after (`+`), in order.
+fn sql_diff(out: &mut String, old: Option<&str>, new: Option<&str>) {
+    let (old, new) = (old.unwrap_or("(none)"), new.unwrap_or("(none)"));
+    if !old.contains('\n') && !new.contains('\n') {
+        let _ = write!(out, "\n    - {old}\n    + {new}");
+        return;
+    }
+    let old_lines: Vec<&str> = old.lines().map(str::trim_end).collect();
+    let new_lines: Vec<&str> = new.lines().map(str::trim_end).collect();
+    for line in old_lines.iter().filter(|l| !new_lines.contains(l)) {
+        let _ = write!(out, "\n    - {line}");
+    }
+    for line in new_lines.iter().filter(|l| !old_lines.contains(l)) {
+        let _ = write!(out, "\n    + {line}");
+    }
+}
+
 /// Requires the schema after the down to be the one from before the migration.
 ///
 /// # Errors
@@ -131,13 +149,7 @@ pub(super) fn compare(
             let _ = write!(diff, " (on table `{}`, was `{}`)", new.table, old.table);
         }
         if old.sql != new.sql {
-            let show = |sql: &Option<String>| sql.clone().unwrap_or_else(|| "(none)".to_owned());
-            let _ = write!(
-                diff,
-                "\n    - {}\n    + {}",
-                show(&old.shown),
-                show(&new.shown)
-            );
+            sql_diff(&mut diff, old.shown.as_deref(), new.shown.as_deref());
         }
         for column in old.columns.iter().filter(|c| !new.columns.contains(c)) {
             let _ = write!(diff, "\n    - column {column}");
