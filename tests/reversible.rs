@@ -199,20 +199,54 @@ fn a_step_without_a_down_script_is_refused_before_anything_changes() -> TestResu
     Ok(())
 }
 
+static PREFIX: Migrations = migrate::migrations!("tests/sets/reversible_prefix");
+
 #[test]
 fn a_version_the_binary_lacks_is_refused() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("app.db");
     let mut conn = fresh(&dir, "app.db")?;
     let before = std::fs::read(&path)?;
-    // A binary with migration 1 only (another set: its checksums differ too).
-    let older: &Migrations = &V1_ONLY;
-    let error = older.rollback(&mut conn, 1).unwrap_err();
+    // An older binary: migrations 1 and 2 only, the same files.
+    let error = PREFIX.rollback(&mut conn, 1).unwrap_err();
     assert!(
-        matches!(&error, Error::RevertUnknown { .. } | Error::Modified { .. }),
+        matches!(&error, Error::RevertUnknown { versions } if versions == &[3]),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("nothing was reverted"),
+        "{error}"
+    );
+    assert!(matches!(
+        PREFIX.migrate_to(&mut conn, 0),
+        Err(Error::RevertUnknown { .. })
+    ));
+    assert_eq!(std::fs::read(&path)?, before);
+    // A binary whose migration 1 was edited since: refused too.
+    let error = V1_ONLY.rollback(&mut conn, 3).unwrap_err();
+    assert!(
+        matches!(&error, Error::Modified { version: 1, .. }),
         "{error}"
     );
     assert_eq!(std::fs::read(&path)?, before);
+    Ok(())
+}
+
+static NOTX: Migrations = migrate::migrations!("tests/sets/reversible_notx");
+
+#[test]
+fn a_down_without_a_transaction_runs_under_the_lock_file() -> TestResult {
+    let down = NOTX.as_slice()[0].down().unwrap();
+    assert!(!down.runs_in_transaction());
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(dir.path().join("app.db"))?;
+    NOTX.run(&mut conn)?;
+    conn.execute("INSERT INTO blobs (data) VALUES (zeroblob(100000))", [])?;
+    assert_eq!(versions(&NOTX.rollback(&mut conn, 1)?), [1]);
+    assert!(schema(&conn).is_empty());
+    assert!(tracking(&conn).is_empty());
+    assert_eq!(user_version(&conn), 0);
+    assert!(NOTX.rollback(&mut conn, 1)?.reverted.is_empty());
     Ok(())
 }
 

@@ -1,0 +1,3 @@
+-- migrate:no-transaction
+DROP TABLE blobs;
+VACUUM;
