@@ -189,6 +189,7 @@ fn validate_from(
                         "migration fails when run again after its down script `{}`: {}",
                         down.display_path, d.message
                     );
+                    d.help = Some("the build runs the migration, its down script, then the migration again: the down must undo everything the migration does, rows it writes included (delete what it inserts, restore what it updates), so that it can run again".to_owned());
                     d
                 })?;
         }

@@ -1,0 +1,3 @@
+fn main() {
+    let _ = migrate::migrations!("tests/ui/fixtures/down_leaves_rows");
+}
