@@ -28,7 +28,10 @@ impl Migrations {
     /// Before changing anything: [`Error::Irreversible`] when one of them has no down
     /// script, [`Error::RevertUnknown`] when the binary does not contain one,
     /// [`Error::Modified`] when an applied migration differs from the embedded one,
-    /// and the errors of [`run`](Self::run) about the database. While reverting:
+    /// [`Error::MissingFunction`] / [`Error::MissingCollation`] when a declared one is
+    /// not registered on `conn`, and the errors of [`run`](Self::run) about the
+    /// database. While reverting: [`Error::RevertNotLatest`] when another process
+    /// applied a newer migration meanwhile, and
     /// [`Error::Failed`] (the step is rolled back, earlier steps stay reverted).
     pub fn rollback(&self, conn: &mut Connection, steps: usize) -> Result<Report> {
         let history = read_history(conn)?;
@@ -86,6 +89,8 @@ impl Migrations {
         if conn.is_readonly(MAIN_DB).map_err(sqlite)? {
             return Err(Error::read_only(conn));
         }
+        // A down script may call the application's functions, as an up does.
+        self.runner().check_functions(conn)?;
         let off = foreign_keys::Off::new(conn).map_err(sqlite)?;
         let mut scope = if off.was_on {
             Some(Scope::load(conn).map_err(sqlite)?)
