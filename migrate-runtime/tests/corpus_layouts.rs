@@ -14,7 +14,8 @@ use rusqlite::Connection;
 enum Expected {
     /// It validates and applies, with this many migrations.
     Ok(usize),
-    /// The first diagnostic contains this text.
+    /// The diagnostics contain this text; ` … ` separates parts that must each be
+    /// there (a column SQLite reports only in some builds sits between them).
     Err(&'static str),
 }
 
@@ -32,7 +33,7 @@ const SETS: &[(&str, Layout, Functions, Expected)] = &[
         Layout::GolangMigrate,
         &[],
         Expected::Err(
-            "atuin/scripts/20250402170430_unique_names.down.sql:2:1: near \"index\": syntax error",
+            "atuin/scripts/20250402170430_unique_names.down.sql:2: … near \"index\": syntax error",
         ),
     ),
     ("atuin/server-sqlite", Layout::Sqlx, &[], Expected::Ok(7)),
@@ -77,7 +78,7 @@ const SETS: &[(&str, Layout, Functions, Expected)] = &[
         Layout::Diesel,
         &[],
         Expected::Err(
-            "plume/2018-10-06-161156_change_default_license/down.sql:38:1: near \"SELECT\": syntax error",
+            "plume/2018-10-06-161156_change_default_license/down.sql:38: … near \"SELECT\": syntax error",
         ),
     ),
     ("karakeep", Layout::Drizzle, &[], Expected::Ok(94)),
@@ -103,12 +104,13 @@ const SETS: &[(&str, Layout, Functions, Expected)] = &[
             "pihole-gravity/1_to_2.sql:1:1: near \".\": syntax error (layout `sqlx`)\n  |\n1 | .timeout 30000\n  | ^\n  = help: `.timeout 30000` is a command of the `sqlite3` shell, not SQL",
         ),
     ),
-    // goose down section without `;` between its statements
+    // goose down section without `;` between its statements (line 75 where SQLite
+    // reports no offset, else 76, where the second statement starts)
     (
         "gophish",
         Layout::Goose,
         &[],
-        Expected::Err("gophish/20190105192341_0.8.0_rbac.sql:75:1: near \"DROP\": syntax error"),
+        Expected::Err("gophish/20190105192341_0.8.0_rbac.sql:7 … near \"DROP\": syntax error"),
     ),
     (
         "ncps",
@@ -291,7 +293,9 @@ fn every_set_in_its_own_layout() {
                 let expected_schema = plain(&migrations, functions);
                 assert_eq!(runtime(migrations, functions), expected_schema, "{set}");
             }
-            (Expected::Err(text), Err(ds)) if shown(&ds).contains(text) => {
+            (Expected::Err(text), Err(ds))
+                if text.split(" … ").all(|part| shown(&ds).contains(part)) =>
+            {
                 // A set whose down scripts fail still reads in the tool's order.
                 if let Ok(read) = layout::read(&dir, set, Some(layout)) {
                     orders_and_ids_follow_the_tools(set, &read);
