@@ -427,3 +427,18 @@ fn a_down_that_fails_on_the_data_rolls_back_completely() -> TestResult {
     assert_eq!(versions(&DATA.rollback(&mut conn, 1)?), [2]);
     Ok(())
 }
+
+/// sqlx pairs a down file with the up of its version: `1_x.down.sql` beside `1_x.sql`.
+static SQLX: Migrations = migrate::migrations!("tests/sets/reversible_sqlx_plain", layout = "sqlx");
+
+#[test]
+fn sqlx_pairs_down_files_by_version() {
+    let downs: Vec<Option<&str>> = SQLX
+        .iter()
+        .map(|m| m.down().map(migrate::Down::file_name))
+        .collect();
+    assert_eq!(
+        downs,
+        [Some("1_create_a.down.sql"), Some("2_create_b.down.sql")]
+    );
+}

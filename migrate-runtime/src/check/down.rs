@@ -52,13 +52,37 @@ pub(super) fn snapshot(conn: &Connection) -> rusqlite::Result<Snapshot> {
             (kind, name),
             Object {
                 table,
-                sql: sql.as_deref().map(crate::sql::canonical),
+                sql: sql.as_deref().map(comparable),
                 shown: sql,
                 columns,
             },
         );
     }
     Ok(objects)
+}
+
+/// The form in which a schema object's SQL is compared: its tokens without spaces
+/// and comments, words upper-cased and quoted identifiers unquoted and upper-cased
+/// (SQLite quotes a table's name when `ALTER TABLE … RENAME` rewrites its SQL, and
+/// compares ASCII names without case), other tokens as written.
+fn comparable(sql: &str) -> String {
+    use crate::sql::TokenKind;
+    let mut out = String::with_capacity(sql.len());
+    for token in crate::sql::tokenize(sql) {
+        let text = match token.kind {
+            TokenKind::Space | TokenKind::Comment => continue,
+            TokenKind::Word | TokenKind::QuotedIdent => token
+                .identifier(sql)
+                .unwrap_or_else(|| token.text(sql).to_owned())
+                .to_ascii_uppercase(),
+            _ => token.text(sql).to_owned(),
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {

@@ -257,7 +257,10 @@ fn forget(conn: &Connection, migration: &Migration) -> rusqlite::Result<()> {
         "DELETE FROM schema_migrations WHERE version = ?1",
         [stored(migration.version())],
     )?;
+    // As `record` does: the highest applied version when it fits, 0 when none is left.
     let version = read_tip(conn)?.map_or(0, |t| t.version);
-    conn.pragma_update(None, "user_version", i32::try_from(version).unwrap_or(0))?;
+    if let Ok(version) = i32::try_from(version) {
+        conn.pragma_update(None, "user_version", version)?;
+    }
     Ok(())
 }

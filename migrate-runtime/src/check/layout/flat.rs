@@ -63,7 +63,15 @@ pub(super) fn find(
     }
     for down in downs {
         let up = up_name(&down);
-        match found.iter_mut().find(|f| f.file_name == up) {
+        let digits: String = down.chars().take_while(char::is_ascii_digit).collect();
+        // The up of the same name, else (sqlx and golang-migrate pair by version) the
+        // up of the same version that has no down yet.
+        let index = found.iter().position(|f| f.file_name == up).or_else(|| {
+            found
+                .iter()
+                .position(|f| f.source_id == digits && f.down.is_none())
+        });
+        match index.map(|i| &mut found[i]) {
             Some(f) => f.down = Some(down),
             None => diagnostics.push(
                 Diagnostic::new(
@@ -79,8 +87,7 @@ pub(super) fn find(
     Ok((found, diagnostics))
 }
 
-/// The up file a down file belongs to: its last `.down.` made `.up.` (sqlx's
-/// `x.down.sql` also pairs with `x.up.sql`).
+/// The up file a down file is named after: its last `.down.` made `.up.`.
 fn up_name(down: &str) -> String {
     match down.rfind(".down.") {
         Some(at) => format!("{}.up.{}", &down[..at], &down[at + 6..]),
