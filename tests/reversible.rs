@@ -442,3 +442,20 @@ fn sqlx_pairs_down_files_by_version() {
         [Some("1_create_a.down.sql"), Some("2_create_b.down.sql")]
     );
 }
+
+/// A rename and its reverse: SQLite stores the table's SQL again, quoted
+/// (`CREATE TABLE "items"`), which the proof accepts as the same schema.
+static RENAME: Migrations = migrate::migrations!("tests/sets/reversible_rename");
+
+#[test]
+fn a_rename_undone_by_the_reverse_rename_is_proven() -> TestResult {
+    assert!(RENAME.iter().all(migrate::Migration::is_reversible));
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(dir.path().join("app.db"))?;
+    RENAME.run(&mut conn)?;
+    conn.execute("INSERT INTO products (title) VALUES ('kept')", [])?;
+    assert_eq!(versions(&RENAME.rollback(&mut conn, 1)?), [2]);
+    let label: String = conn.query_row("SELECT label FROM items", [], |r| r.get(0))?;
+    assert_eq!(label, "kept");
+    Ok(())
+}

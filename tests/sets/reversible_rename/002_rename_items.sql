@@ -1,0 +1,2 @@
+ALTER TABLE items RENAME TO products;
+ALTER TABLE products RENAME COLUMN label TO title;
