@@ -11,6 +11,7 @@ mod help;
 pub mod layout;
 pub mod modules;
 mod naming;
+mod read_once;
 mod schema;
 mod source;
 mod validate;
@@ -114,7 +115,7 @@ pub fn check_dir_opts(
         "" => ".",
         trimmed => trimmed,
     };
-    let _read_once = source::ReadOnce::start();
+    let _read_once = read_once::ReadOnce::start();
     let layout = match options.layout {
         Some(layout) => layout,
         None => layout::detect(dir, display_dir)?,
