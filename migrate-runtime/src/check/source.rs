@@ -204,6 +204,18 @@ fn folder_error(display_dir: &str, folder: &str, files: &[String]) -> Diagnostic
     ))
 }
 
+/// The migrations folder is missing or cannot be listed.
+pub(super) fn folder_unreadable(display_dir: &str, e: &std::io::Error) -> Diagnostic {
+    let message = if e.kind() == std::io::ErrorKind::NotFound {
+        "migrations folder not found".to_owned()
+    } else {
+        format!("cannot read the migrations folder: {e}")
+    };
+    Diagnostic::new(display_dir, message).with_help(
+        "the path is relative to the Cargo.toml of the crate that calls `migrations!`; create the folder or fix the path",
+    )
+}
+
 /// The migration candidates of `dir`: non-hidden `*.sql` entries that are not folders,
 /// split by whether their name parses. `named` is sorted by version, then file name.
 fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
@@ -213,16 +225,7 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
             format!("cannot read the migrations folder: {e}"),
         )]
     };
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        let message = if e.kind() == std::io::ErrorKind::NotFound {
-            "migrations folder not found".to_owned()
-        } else {
-            format!("cannot read the migrations folder: {e}")
-        };
-        vec![Diagnostic::new(display_dir, message).with_help(
-            "the path is relative to the Cargo.toml of the crate that calls `migrations!`; create the folder or fix the path",
-        )]
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| vec![folder_unreadable(display_dir, &e)])?;
     let mut entries = entries
         .collect::<Result<Vec<_>, _>>()
         .map_err(cannot_read)?;
