@@ -62,12 +62,20 @@ pub fn check(folder: &Folder) -> Result<Result<Vec<SourceMigration>, Vec<Diagnos
     }
     let collations: Vec<&str> = folder.collations.iter().map(String::as_str).collect();
     let modules: Vec<&str> = folder.modules.iter().map(String::as_str).collect();
+    // The macro's build cache: `migrate check` after a build (or the other way round)
+    // validates only what changed.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the command reads the same setting as the macro"
+    )]
+    let setting = std::env::var_os("MIGRATE_BUILD_CACHE");
+    let cache = check::cache_dir(setting.as_deref(), dirs::cache_dir());
     let options = Options {
         layout,
         functions: &functions,
         collations: &collations,
         modules: &modules,
-        ..Options::default()
+        cache: cache.as_deref(),
     };
     Ok(check::check_dir_opts(
         &folder.dir,

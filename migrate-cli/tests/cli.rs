@@ -886,3 +886,73 @@ fn down_through_an_irreversible_migration_is_refused() {
         stderr(&out)
     );
 }
+
+/// `migrate check` in `cwd` with the build cache setting `cache`: (exit code,
+/// stdout, stderr).
+fn check_with_cache(cwd: &Path, cache: &std::ffi::OsStr) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .current_dir(cwd)
+        .arg("check")
+        .env("MIGRATE_BUILD_CACHE", cache)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the migrate binary runs");
+    (code(&output), stdout(&output), stderr(&output))
+}
+
+#[test]
+fn checks_running_at_once_share_the_build_cache_and_agree_with_a_full_check() -> TestResult {
+    // Real processes, as concurrent builds and editors are: each round edits the
+    // newest migration (alternately fine and failing), then four `migrate check`
+    // processes read and write the same cache entry at once.
+    let files: Vec<(String, String)> = (1..=40)
+        .map(|i| {
+            (
+                format!("{i:03}_m{i}.sql"),
+                format!(
+                    "CREATE TABLE t{i} (id INTEGER PRIMARY KEY, a TEXT UNIQUE);\nINSERT INTO t{i} (a) VALUES ('x');\nCREATE VIEW v{i} AS SELECT a FROM t{i};\n"
+                ),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, s)| (n.as_str(), s.as_str()))
+        .collect();
+    let dir = project(&refs);
+    let cache = tempfile::tempdir()?;
+    let newest = dir.path().join("migrations").join(&files[39].0);
+    for round in 0..6 {
+        let mut sql = files[39].1.clone();
+        if round % 2 == 1 {
+            sql.push_str(&format!(
+                "INSERT INTO t1 (a) VALUES ('x'); -- round {round}\n"
+            ));
+        }
+        std::fs::write(&newest, sql)?;
+        let full = check_with_cache(dir.path(), "off".as_ref());
+        assert_eq!(full.0, i32::from(round % 2 == 1), "{full:?}");
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_migrate"))
+                    .current_dir(dir.path())
+                    .arg("check")
+                    .env("MIGRATE_BUILD_CACHE", cache.path())
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+            })
+            .collect::<Result<_, _>>()?;
+        for run in runs {
+            let output = run.wait_with_output()?;
+            let got = (code(&output), stdout(&output), stderr(&output));
+            assert_eq!(got, full, "round {round}");
+        }
+        // And once more, from what they wrote.
+        assert_eq!(check_with_cache(dir.path(), cache.path().as_os_str()), full);
+    }
+    let entries = std::fs::read_dir(cache.path())?.count();
+    assert_eq!(entries, 1, "one entry, no temporary file left");
+    Ok(())
+}

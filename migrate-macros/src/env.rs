@@ -18,15 +18,6 @@ pub fn manifest_dir() -> Option<PathBuf> {
 /// `%LOCALAPPDATA%` on Windows), else `None`.
 pub fn cache_dir() -> Option<PathBuf> {
     #[allow(clippy::disallowed_methods)]
-    match std::env::var_os("MIGRATE_BUILD_CACHE") {
-        Some(v)
-            if ["off", "0", "false"]
-                .iter()
-                .any(|off| v.eq_ignore_ascii_case(off)) =>
-        {
-            None
-        }
-        Some(v) if !v.is_empty() => Some(PathBuf::from(v)),
-        _ => dirs::cache_dir().map(|d| d.join("migrate")),
-    }
+    let setting = std::env::var_os("MIGRATE_BUILD_CACHE");
+    migrate_runtime::check::cache_dir(setting.as_deref(), dirs::cache_dir())
 }

@@ -33,6 +33,7 @@
 
 pub mod adopt;
 pub mod build;
+#[cfg(feature = "check")]
 pub mod check;
 pub mod checksum;
 pub mod diagnostic;

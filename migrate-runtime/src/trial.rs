@@ -104,25 +104,11 @@ impl Migrations {
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(|e| copy.error(&e))?;
         setup(&conn)?;
-        let report = self.run(&mut conn).map_err(|e| match e {
-            Error::Failed {
-                version,
-                name,
-                line,
-                statement,
-                message,
-                error,
-                on_copy: _,
-            } => Error::Failed {
-                version,
-                name,
-                line,
-                statement,
-                message,
-                error,
-                on_copy: true,
-            },
-            other => other,
+        let report = self.run(&mut conn).map_err(|mut e| {
+            if let Error::Failed { on_copy, .. } = &mut e {
+                *on_copy = true;
+            }
+            e
         })?;
         let integrity: Vec<String> = conn
             .prepare("PRAGMA integrity_check")

@@ -404,3 +404,32 @@ fn the_copy_is_complete() {
         );
     }
 }
+
+#[test]
+fn the_build_cache_changes_nothing_on_real_sets() {
+    // Each real set, in its own layout, checked with an empty cache, then from what
+    // that check wrote: the output is the full check's, migration for migration.
+    let cache = tempfile::tempdir().expect("cache folder");
+    for &(set, _, functions, _) in SETS {
+        let dir = corpus(set);
+        let check = |cache: Option<&Path>| {
+            format!(
+                "{:#?}",
+                check_dir_opts(
+                    &dir,
+                    set,
+                    &Options {
+                        functions,
+                        cache,
+                        ..Options::default()
+                    },
+                )
+            )
+        };
+        let full = check(None);
+        assert_eq!(check(Some(cache.path())), full, "{set}, empty cache");
+        assert_eq!(check(Some(cache.path())), full, "{set}, from the cache");
+    }
+    let entries = std::fs::read_dir(cache.path()).expect("cache").count();
+    assert!(entries > 0, "the checks wrote entries");
+}

@@ -12,6 +12,7 @@ mod help;
 pub mod layout;
 pub mod modules;
 mod naming;
+mod read_once;
 mod schema;
 mod source;
 mod validate;
@@ -80,6 +81,27 @@ pub struct Options<'a> {
     pub cache: Option<&'a Path>,
 }
 
+/// Where the build cache of the validation lives, from the `MIGRATE_BUILD_CACHE`
+/// setting (`setting`, read by the caller) and the user's cache folder
+/// (`user_cache`): the setting's folder when it names one, `None` when it is `off`,
+/// `0` or `false`, else `migrate` in the user's cache folder.
+pub fn cache_dir(
+    setting: Option<&std::ffi::OsStr>,
+    user_cache: Option<std::path::PathBuf>,
+) -> Option<std::path::PathBuf> {
+    match setting {
+        Some(v)
+            if ["off", "0", "false"]
+                .iter()
+                .any(|off| v.eq_ignore_ascii_case(off)) =>
+        {
+            None
+        }
+        Some(v) if !v.is_empty() => Some(v.into()),
+        _ => user_cache.map(|d| d.join("migrate")),
+    }
+}
+
 /// [`check_dir`] with every option of the macro.
 ///
 /// # Errors
@@ -94,14 +116,17 @@ pub fn check_dir_opts(
         "" => ".",
         trimmed => trimmed,
     };
-    let _read_once = source::ReadOnce::start();
+    let _read_once = read_once::ReadOnce::start();
     let layout = match options.layout {
         Some(layout) => layout,
         None => layout::detect(dir, display_dir)?,
     };
-    let cache = options
-        .cache
-        .and_then(|cache| cache::Cache::open(cache, dir, Some(layout), options));
+    // The entry is named after the folder's absolute path, so a relative `dir`
+    // (the command's `migrations`) does not share one entry between projects.
+    let cache = options.cache.and_then(|cache| {
+        let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+        cache::Cache::open(cache, &folder, Some(layout), options)
+    });
     let known = |path: &str, sql: &str| cache.as_ref().and_then(|c| c.known(path, sql));
     let migrations = layout::read_known(dir, display_dir, Some(layout), &known)?;
     validate::validate_cached(&migrations, options, cache)

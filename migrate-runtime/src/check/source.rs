@@ -2,9 +2,8 @@
 //! without running them.
 
 use crate::Version;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{SourceMigration, TRACKING_TABLE};
 use crate::diagnostic::Diagnostic;
@@ -227,6 +226,18 @@ fn folder_error(display_dir: &str, folder: &str, files: &[String]) -> Diagnostic
     ))
 }
 
+/// The migrations folder is missing or cannot be listed.
+pub(super) fn folder_unreadable(display_dir: &str, e: &std::io::Error) -> Diagnostic {
+    let message = if e.kind() == std::io::ErrorKind::NotFound {
+        "migrations folder not found".to_owned()
+    } else {
+        format!("cannot read the migrations folder: {e}")
+    };
+    Diagnostic::new(display_dir, message).with_help(
+        "the path is relative to the Cargo.toml of the crate that calls `migrations!`; create the folder or fix the path",
+    )
+}
+
 /// The migration candidates of `dir`: non-hidden `*.sql` entries that are not folders,
 /// split by whether their name parses. `named` is sorted by version, then file name.
 fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
@@ -236,16 +247,7 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
             format!("cannot read the migrations folder: {e}"),
         )]
     };
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        let message = if e.kind() == std::io::ErrorKind::NotFound {
-            "migrations folder not found".to_owned()
-        } else {
-            format!("cannot read the migrations folder: {e}")
-        };
-        vec![Diagnostic::new(display_dir, message).with_help(
-            "the path is relative to the Cargo.toml of the crate that calls `migrations!`; create the folder or fix the path",
-        )]
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| vec![folder_unreadable(display_dir, &e)])?;
     let mut entries = entries
         .collect::<Result<Vec<_>, _>>()
         .map_err(cannot_read)?;
@@ -524,43 +526,9 @@ pub(super) fn foreign_content(
     }
 }
 
-thread_local! {
-    /// Files the layout detection read during one check, kept for its reader, so
-    /// each file is read from disk once; `None` outside a check.
-    static READ_AHEAD: RefCell<Option<HashMap<PathBuf, Vec<u8>>>> = const { RefCell::new(None) };
-}
-
-/// While alive, files read by the layout detection are kept for the reader.
-pub(super) struct ReadOnce(());
-
-impl ReadOnce {
-    pub fn start() -> Self {
-        READ_AHEAD.with(|r| *r.borrow_mut() = Some(HashMap::new()));
-        Self(())
-    }
-}
-
-impl Drop for ReadOnce {
-    fn drop(&mut self) {
-        READ_AHEAD.with(|r| *r.borrow_mut() = None);
-    }
-}
-
-/// Reads a file for the layout detection, keeping its bytes for the reader.
-pub(super) fn read_ahead(path: &Path) -> std::io::Result<Vec<u8>> {
-    let bytes = std::fs::read(path)?;
-    READ_AHEAD.with(|r| {
-        if let Some(kept) = r.borrow_mut().as_mut() {
-            kept.insert(path.to_owned(), bytes.clone());
-        }
-    });
-    Ok(bytes)
-}
-
 /// Reads a migration as UTF-8, dropping a leading byte-order mark.
 pub(super) fn read_file(path: &Path, display_path: &str) -> Result<String, Diagnostic> {
-    let kept = READ_AHEAD.with(|r| r.borrow_mut().as_mut().and_then(|kept| kept.remove(path)));
-    let bytes = kept.map_or_else(|| std::fs::read(path), Ok).map_err(|e| {
+    let bytes = super::read_once::read(path).map_err(|e| {
         Diagnostic::new(display_path, format!("cannot read the migration: {e}")).with_help(
             "the file is named like a migration but cannot be read (a broken symbolic link, or missing permissions); fix it or remove it from the folder",
         )

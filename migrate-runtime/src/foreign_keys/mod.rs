@@ -24,7 +24,9 @@ use std::fmt;
 
 use rusqlite::Connection;
 
+#[cfg(feature = "check")]
 use crate::sql::Statement;
+#[cfg(feature = "check")]
 pub(crate) use effect::{Effect, effect, name_at};
 pub(crate) use scope::Scope;
 
@@ -61,6 +63,7 @@ pub(crate) fn describe(violations: &[Violation]) -> String {
 
 /// Where a violation most likely comes from: the first statement writing the child
 /// table, else the first changing the parent, else the first naming either.
+#[cfg(feature = "check")]
 pub(crate) fn culprit<'s, 'a>(
     statements: &'s [Statement<'a>],
     v: &Violation,
@@ -79,6 +82,7 @@ pub(crate) fn culprit<'s, 'a>(
 }
 
 /// The index of the first statement naming any of `names` (a table, a view...).
+#[cfg(feature = "check")]
 pub(crate) fn first_naming(statements: &[Statement<'_>], names: &[&str]) -> Option<usize> {
     statements.iter().position(|s| {
         s.tokens.iter().any(|t| {

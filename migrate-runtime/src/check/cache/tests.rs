@@ -389,7 +389,7 @@ fn a_damaged_foreign_or_stale_cache_file_means_a_full_validation() {
     damaged.push(("trailing bytes".into(), longer));
     // Written by other checking code: the fingerprint in the header differs.
     let mut stale = good.clone();
-    let at = super::MAGIC.len() + 8;
+    let at = super::format::MAGIC.len() + 8;
     stale[at] = if stale[at] == b'x' { b'y' } else { b'x' };
     damaged.push(("stale".into(), stale));
 

@@ -50,7 +50,7 @@ pub(super) fn detect(dir: &Path, display_dir: &str) -> Result<Layout, Vec<Diagno
         if !is_sql(name) {
             continue;
         }
-        let text = super::super::source::read_ahead(&dir.join(name))
+        let text = super::super::read_once::read_ahead(&dir.join(name))
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
         if flat::is_refinery(name) {

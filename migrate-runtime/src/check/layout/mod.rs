@@ -195,16 +195,8 @@ fn too_large(display_dir: &str, file_name: &str) -> Diagnostic {
 ///
 /// The folder is missing or cannot be read.
 fn entries(dir: &Path, display_dir: &str) -> Result<Vec<(String, bool)>, Vec<Diagnostic>> {
-    let read = std::fs::read_dir(dir).map_err(|e| {
-        let message = if e.kind() == std::io::ErrorKind::NotFound {
-            "migrations folder not found".to_owned()
-        } else {
-            format!("cannot read the migrations folder: {e}")
-        };
-        vec![Diagnostic::new(display_dir, message).with_help(
-            "the path is relative to the Cargo.toml of the crate that calls `migrations!`; create the folder or fix the path",
-        )]
-    })?;
+    let read = std::fs::read_dir(dir)
+        .map_err(|e| vec![super::source::folder_unreadable(display_dir, &e)])?;
     let mut out = Vec::new();
     for entry in read {
         let entry = entry.map_err(|e| {

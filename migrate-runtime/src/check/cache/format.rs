@@ -1,0 +1,196 @@
+//! The entry file: what it holds, byte for byte, and the hashes that keep a damaged
+//! or foreign file from passing for a fact.
+//!
+//! `MAGIC`, then length-prefixed fields: the context (checking code, SQLite,
+//! declared options), each migration (version, name, file name, path, display path,
+//! SQL, transaction flag, source id, checksum), whether the set passed, the hash of
+//! those facts, and each checkpoint (length, image hash, image).
+
+use std::hash::Hasher;
+use std::ops::Range;
+
+use super::SourceMigration;
+
+/// The first bytes of an entry, with the format's version.
+pub(super) const MAGIC: &[u8] = b"migrate validation cache, format 4\n";
+
+/// How many fields of a migration an entry stores (see `fields`).
+pub(super) const FIELDS: usize = 10;
+/// A database image after the first `len` migrations, as stored.
+#[derive(Debug, Clone)]
+pub(super) struct Stored {
+    pub(super) len: usize,
+    /// Where the image lies in the entry's bytes.
+    pub(super) image: Range<usize>,
+    pub(super) hash: u64,
+}
+
+/// A stored migration: where its fields lie in the entry's bytes, and its checksum.
+pub(super) struct Record {
+    pub(super) version: Range<usize>,
+    pub(super) fields: [Range<usize>; FIELDS],
+    pub(super) checksum: [u8; 32],
+}
+
+/// What an entry holds, before it is compared with the current migrations.
+#[derive(Default)]
+pub(super) struct Parsed {
+    pub(super) records: Vec<Record>,
+    pub(super) validated: bool,
+    pub(super) images: Vec<Stored>,
+}
+
+pub(super) fn image_hash(image: &[u8]) -> u64 {
+    // SipHash from the standard library: fast even in the unoptimised build the
+    // macro runs in. Another Rust release may compute another value; the entry is
+    // then ignored, never trusted.
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(image);
+    hasher.finish()
+}
+
+/// The hash of what an entry asserts: each file's checksum and whether it runs in a
+/// transaction, and whether the set passed.
+pub(super) fn facts_hash<'a>(
+    files: impl Iterator<Item = (&'a [u8; 32], bool)>,
+    validated: bool,
+) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    for (checksum, transaction) in files {
+        hasher.write(checksum);
+        hasher.write_u8(u8::from(transaction));
+    }
+    hasher.write_u8(u8::from(validated));
+    hasher.finish()
+}
+
+/// The fields of a migration that the validation reads.
+pub(super) fn fields(m: &SourceMigration) -> [&[u8]; FIELDS] {
+    let down = m.down.as_ref();
+    [
+        m.name.as_bytes(),
+        m.file_name.as_bytes(),
+        m.path.as_os_str().as_encoded_bytes(),
+        m.display_path.as_bytes(),
+        m.sql.as_bytes(),
+        if m.transaction { b"1" } else { b"0" },
+        m.source_id.as_bytes(),
+        down.map_or(b"", |d| d.display_path.as_bytes()),
+        down.map_or(b"", |d| d.sql.as_bytes()),
+        match down {
+            None => b"",
+            Some(d) if d.transaction => b"1",
+            Some(_) => b"0",
+        },
+    ]
+}
+
+pub(super) fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+pub(super) fn serialize(
+    context: &str,
+    migrations: &[SourceMigration],
+    validated: bool,
+    images: &[(usize, u64, &[u8])],
+) -> Vec<u8> {
+    let size: usize = images.iter().map(|(.., image)| image.len()).sum::<usize>()
+        + migrations.iter().map(|m| m.sql.len() + 256).sum::<usize>();
+    let mut out = Vec::with_capacity(size + 1024);
+    out.extend_from_slice(MAGIC);
+    put(&mut out, context.as_bytes());
+    put(&mut out, &(migrations.len() as u64).to_le_bytes());
+    for m in migrations {
+        put(&mut out, &m.version.to_le_bytes());
+        for field in fields(m) {
+            put(&mut out, field);
+        }
+        put(&mut out, &m.checksum);
+    }
+    put(&mut out, &[u8::from(validated)]);
+    let facts = migrations.iter().map(|m| (&m.checksum, m.transaction));
+    put(&mut out, &facts_hash(facts, validated).to_le_bytes());
+    put(&mut out, &(images.len() as u64).to_le_bytes());
+    for (len, hash, image) in images {
+        put(&mut out, &(*len as u64).to_le_bytes());
+        put(&mut out, &hash.to_le_bytes());
+        put(&mut out, image);
+    }
+    out
+}
+
+/// A reader of length-prefixed fields that stops at the first inconsistency.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn range(&mut self) -> Option<Range<usize>> {
+        let len = self.bytes.get(self.at..self.at.checked_add(8)?)?;
+        let len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let start = self.at + 8;
+        let end = start.checked_add(len)?;
+        if end > self.bytes.len() {
+            return None;
+        }
+        self.at = end;
+        Some(start..end)
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let range = self.range()?;
+        Some(&self.bytes[range])
+    }
+
+    fn number(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.bytes()?.try_into().ok()?))
+    }
+}
+
+/// An entry written under `context`, or `None` when it is damaged or another's.
+pub(super) fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
+    let mut r = Reader {
+        bytes,
+        at: MAGIC.len(),
+    };
+    if !bytes.starts_with(MAGIC) || r.bytes()? != context.as_bytes() {
+        return None;
+    }
+    let count = usize::try_from(r.number()?).ok()?;
+    let mut records = Vec::with_capacity(count.min(100_000));
+    for _ in 0..count {
+        let version = r.range()?;
+        let fields = [(); FIELDS].map(|()| r.range());
+        let fields = fields.iter().cloned().collect::<Option<Vec<_>>>()?;
+        records.push(Record {
+            version,
+            fields: fields.try_into().ok()?,
+            checksum: r.bytes()?.try_into().ok()?,
+        });
+    }
+    let validated = r.bytes()? == [1];
+    // What the entry says without the build checking it again: a damaged byte there
+    // must not pass for a fact.
+    let facts = records
+        .iter()
+        .map(|r| (&r.checksum, bytes[r.fields[5].clone()] == *b"1"));
+    if r.number()? != facts_hash(facts, validated) {
+        return None;
+    }
+    let count = r.number()?;
+    let mut images = Vec::new();
+    for _ in 0..count {
+        let len = usize::try_from(r.number()?).ok()?;
+        let hash = r.number()?;
+        let image = r.range()?;
+        images.push(Stored { len, image, hash });
+    }
+    (r.at == bytes.len()).then_some(Parsed {
+        records,
+        validated,
+        images,
+    })
+}
