@@ -377,10 +377,18 @@ fn other_tools_down_scripts_are_embedded_and_an_empty_one_is_irreversible() -> T
     let dir = tempfile::tempdir()?;
     let mut conn = Connection::open(dir.path().join("app.db"))?;
     GOLANG.run(&mut conn)?;
-    assert!(matches!(
-        GOLANG.rollback(&mut conn, 1),
-        Err(Error::Irreversible { version: 2, .. })
-    ));
+    let error = GOLANG.rollback(&mut conn, 1).unwrap_err();
+    assert!(
+        matches!(&error, Error::Irreversible { version: 2, .. }),
+        "{error:?}"
+    );
+    // The note: the empty file is the tool's way of saying so.
+    assert!(
+        error.to_string().starts_with(
+            "cannot revert migration 2 (add_color): its down script `tests/sets/reversible_golang/2_add_color.down.sql` holds no statement (how golang-migrate marks a migration that cannot be undone), so it is irreversible; nothing was reverted; make its down script in `2_add_color.down.sql` undo it"
+        ),
+        "{error}"
+    );
     let mut conn = Connection::open(dir.path().join("goose.db"))?;
     GOOSE.migrate_to(&mut conn, 1)?;
     assert_eq!(versions(&GOOSE.migrate_to(&mut conn, 0)?), [1]);
@@ -414,9 +422,16 @@ fn a_down_that_fails_on_the_data_rolls_back_completely() -> TestResult {
         "{error}"
     );
     assert!(
-        error.to_string().contains("UNIQUE constraint failed"),
+        error.to_string().contains("UNIQUE constraint failed")
+            && error
+                .to_string()
+                .starts_with("the down script of migration 2 (")
+            && error.to_string().contains(
+                "the migration stays applied, and those reverted before it stay reverted; fix the data or the down script, then roll back again"
+            ),
         "{error}"
     );
+    assert!(matches!(&error, Error::Failed { down: true, .. }));
     // Nothing of the step stayed: its DROP TABLE is undone, the row kept.
     let what: String = conn.query_row("SELECT what FROM audit", [], |r| r.get(0))?;
     assert_eq!(what, "kept");
@@ -457,5 +472,85 @@ fn a_rename_undone_by_the_reverse_rename_is_proven() -> TestResult {
     assert_eq!(versions(&RENAME.rollback(&mut conn, 1)?), [2]);
     let label: String = conn.query_row("SELECT label FROM items", [], |r| r.get(0))?;
     assert_eq!(label, "kept");
+    Ok(())
+}
+
+static UNPROVEN_GOLANG: Migrations = migrate::migrations!("tests/sets/unproven_golang");
+static UNPROVEN_NATIVE: Migrations =
+    migrate::migrations!("tests/sets/unproven_native", downs = "lenient");
+
+#[test]
+fn another_tools_down_that_fails_the_proof_builds_irreversible_and_never_runs() -> TestResult {
+    let reversible: Vec<bool> = UNPROVEN_GOLANG
+        .iter()
+        .map(migrate::Migration::is_reversible)
+        .collect();
+    assert_eq!(reversible, [true, false, false]);
+    let reasons: Vec<Option<&str>> = UNPROVEN_GOLANG
+        .iter()
+        .map(migrate::Migration::irreversible_reason)
+        .collect();
+    assert_eq!(reasons[0], None);
+    let leaves = reasons[1].unwrap();
+    assert!(
+        leaves.contains("does not pass the build's proof")
+            && leaves.contains("tests/sets/unproven_golang/2_add_color.down.sql")
+            && leaves.contains("does not undo"),
+        "{leaves}"
+    );
+    let mysql = reasons[2].unwrap();
+    assert!(
+        mysql.contains("tests/sets/unproven_golang/3_unique_names.down.sql:2:")
+            && mysql.contains("syntax error"),
+        "{mysql}"
+    );
+
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(dir.path().join("app.db"))?;
+    UNPROVEN_GOLANG.run(&mut conn)?;
+    let before = (schema(&conn), tracking(&conn));
+    for refused in [
+        UNPROVEN_GOLANG.rollback(&mut conn, 1),
+        UNPROVEN_GOLANG.migrate_to(&mut conn, 0),
+    ] {
+        let error = refused.unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                Error::Irreversible {
+                    version: 3,
+                    reason: Some(_),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let shown = error.to_string();
+        assert!(
+            shown.starts_with("cannot revert migration 3 (unique_names): its down script does not pass the build's proof")
+                && shown.contains("make its down script in `3_unique_names.down.sql` undo it"),
+            "{shown}"
+        );
+    }
+    assert_eq!((schema(&conn), tracking(&conn)), before, "nothing reverted");
+    Ok(())
+}
+
+#[test]
+fn downs_lenient_in_the_native_layout() -> TestResult {
+    let m = &UNPROVEN_NATIVE.as_slice()[1];
+    assert!(!m.is_reversible());
+    assert!(m.irreversible_reason().unwrap().contains("does not undo"));
+    // The down file the build read is not taken for a file added since.
+    let dir = tempfile::tempdir()?;
+    let mut conn = Connection::open(dir.path().join("app.db"))?;
+    UNPROVEN_NATIVE.run(&mut conn)?;
+    let error = UNPROVEN_NATIVE.rollback(&mut conn, 1).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("make its down script in `002_add_color.down.sql` undo it"),
+        "{error}"
+    );
     Ok(())
 }

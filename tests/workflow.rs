@@ -329,6 +329,7 @@ fn a_failed_trial_says_the_original_is_unchanged() -> TestResult {
             Error::Failed {
                 version: 3,
                 on_copy: true,
+                down: false,
                 ..
             }
         ),

@@ -58,6 +58,11 @@ pub struct Folder {
     /// A virtual table module loaded as an extension (`modules(…)`); repeat for several.
     #[arg(long = "module", value_name = "NAME")]
     pub modules: Vec<String>,
+    /// What a down script that does not pass the build's proof does (`downs = "…"`
+    /// in the macro): `strict` fails, `lenient` makes its migration irreversible.
+    /// The default is strict in the native layout, lenient in another tool's.
+    #[arg(long, value_name = "strict|lenient", value_parser = ["strict", "lenient"])]
+    pub downs: Option<String>,
 }
 
 /// `migrate new`.

@@ -76,6 +76,11 @@ pub fn check(folder: &Folder) -> Result<Result<Vec<SourceMigration>, Vec<Diagnos
         collations: &collations,
         modules: &modules,
         cache: cache.as_deref(),
+        downs: folder
+            .downs
+            .as_deref()
+            .and_then(check::Downs::parse)
+            .unwrap_or_default(),
     };
     Ok(check::check_dir_opts(
         &folder.dir,

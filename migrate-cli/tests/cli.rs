@@ -956,3 +956,47 @@ fn checks_running_at_once_share_the_build_cache_and_agree_with_a_full_check() ->
     assert_eq!(entries, 1, "one entry, no temporary file left");
     Ok(())
 }
+
+#[test]
+fn check_notes_another_tools_down_that_fails_the_proof_and_strict_fails() {
+    let dir = project(&[
+        (
+            "1_create_tags.up.sql",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY);\n",
+        ),
+        ("1_create_tags.down.sql", "DROP TABLE tags;\n"),
+        (
+            "2_add_color.up.sql",
+            "ALTER TABLE tags ADD COLUMN color TEXT;\n",
+        ),
+        ("2_add_color.down.sql", "SELECT 1;\n"),
+    ]);
+    let out = migrate(dir.path(), &["check"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "note: migrations/2_add_color.up.sql is irreversible: its down script does not pass the build's proof (migrations/2_add_color.down.sql: down script does not undo `2_add_color.up.sql`"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let out = migrate(dir.path(), &["check", "--downs", "strict"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("migrations/2_add_color.down.sql: down script does not undo"),
+        "{}",
+        stderr(&out)
+    );
+    // Going down through it is refused with the reason.
+    let out = migrate(dir.path(), &["up", "--db", "app.db"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = migrate(dir.path(), &["down", "--db", "app.db"]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(
+            "cannot revert migration 2 (add_color): its down script does not pass the build's proof"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

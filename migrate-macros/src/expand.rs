@@ -33,6 +33,7 @@ pub fn migrations_text(input: TokenStream) -> syn::Result<String> {
             functions: Vec::new(),
             collations: Vec::new(),
             modules: Vec::new(),
+            downs: check::Downs::Auto,
         }
     } else {
         syn::parse2(input)?
@@ -41,7 +42,7 @@ pub fn migrations_text(input: TokenStream) -> syn::Result<String> {
 }
 
 const EXPECTED_PATH: &str = "expected the migrations folder as a string literal, relative to Cargo.toml: `migrations!(\"migrations\")`";
-const EXPECTED_OPTION: &str = "expected an option after the folder: `layout = \"sqlx\"`, `functions(name/arity, …)`, `collations(name, …)` or `modules(name, …)`, for example `migrations!(\"migrations\", functions(user_setting/2))`";
+const EXPECTED_OPTION: &str = "expected an option after the folder: `layout = \"sqlx\"`, `downs = \"strict\"`, `functions(name/arity, …)`, `collations(name, …)` or `modules(name, …)`, for example `migrations!(\"migrations\", functions(user_setting/2))`";
 
 /// The macro's input.
 struct Input {
@@ -54,6 +55,8 @@ struct Input {
     collations: Vec<String>,
     /// Declared extension modules (virtual tables the build cannot load).
     modules: Vec<String>,
+    /// What a down script that does not pass the proof does to the build.
+    downs: check::Downs,
 }
 
 impl Parse for Input {
@@ -67,6 +70,7 @@ impl Parse for Input {
             functions: Vec::new(),
             collations: Vec::new(),
             modules: Vec::new(),
+            downs: check::Downs::Auto,
         };
         let mut seen: Vec<String> = Vec::new();
         while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
@@ -104,6 +108,29 @@ impl Parse for Input {
                         )
                     })?;
                     this.layout = Some(layout);
+                }
+                "downs" => {
+                    input.parse::<Token![=]>().map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            "expected `downs = \"strict\"` or `downs = \"lenient\"`",
+                        )
+                    })?;
+                    let value: LitStr = input.parse().map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            "expected `downs = \"strict\"` or `downs = \"lenient\"`",
+                        )
+                    })?;
+                    this.downs = check::Downs::parse(&value.value()).ok_or_else(|| {
+                        syn::Error::new(
+                            value.span(),
+                            format!(
+                                "unknown setting `{}`; `downs` is `\"strict\"` (a down script that does not pass the proof fails the build) or `\"lenient\"` (its migration is irreversible)",
+                                value.value()
+                            ),
+                        )
+                    })?;
                 }
                 "functions" => {
                     let content;
@@ -212,6 +239,7 @@ fn expand(input: &Input) -> syn::Result<String> {
         collations: &collations,
         modules: &modules,
         cache: cache.as_deref(),
+        downs: input.downs,
     };
     match check::check_dir_opts(&dir, &relative, &options) {
         Ok(migrations) => Ok(emit(&migrations, &options, &dir)),
@@ -274,8 +302,10 @@ fn array_source(migrations: &[SourceMigration]) -> String {
     for m in migrations {
         let path = m.path.to_string_lossy();
         let _ = write!(out, "let _ = ::core::include_bytes!({path:?});");
-        if let Some(down) = m.down.as_ref().filter(|d| d.path != m.path) {
-            let path = down.path.to_string_lossy();
+        let down = m.down.as_ref().map(|d| &d.path);
+        let unused = m.irreversible.as_ref().map(|u| &u.path);
+        if let Some(path) = down.or(unused).filter(|p| **p != m.path) {
+            let path = path.to_string_lossy();
             let _ = write!(out, "let _ = ::core::include_bytes!({path:?});");
         }
     }
@@ -300,6 +330,9 @@ fn array_source(migrations: &[SourceMigration]) -> String {
         }
         if !m.source_id.is_empty() {
             let _ = write!(out, ".with_source_id({:?})", m.source_id);
+        }
+        if let Some(unused) = &m.irreversible {
+            let _ = write!(out, ".irreversible_because({:?})", unused.reason);
         }
         if let Some(down) = &m.down {
             let _ = write!(out, ".with_down({:?}, {:?}, *", down.file_name, down.sql);

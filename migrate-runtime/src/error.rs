@@ -35,18 +35,27 @@ pub enum Error {
         versions: Vec<crate::Version>,
     },
 
-    /// Going down would undo a migration that has no down script; nothing was changed.
+    /// Going down would undo a migration that has no down script, or one that never
+    /// runs; nothing was changed.
     #[error(
-        "cannot revert migration {version} ({name}): it has no down script, so it is irreversible; nothing was reverted; \
-         add `{file_name}` beside it (the build proves it undoes the migration), or stop the rollback above version {version}"
+        "cannot revert migration {version} ({name}): {}, so it is irreversible; nothing was reverted; \
+         {help} (the build proves it undoes the migration), or stop the rollback above version {version}",
+        reason.as_deref().unwrap_or("it has no down script")
     )]
     Irreversible {
         /// The migration's version.
         version: crate::Version,
         /// Its name.
         name: String,
-        /// The down file it lacks (`002_add_email.down.sql`).
+        /// The down script to write or fix (`002_add_email.down.sql`; for a layout
+        /// with down sections, the migration's file).
         file_name: String,
+        /// Why the down script the folder has never runs (see
+        /// [`Migration::irreversible_reason`](crate::Migration::irreversible_reason));
+        /// `None` when there is none.
+        reason: Option<Box<str>>,
+        /// What to do: write or fix the down script, where.
+        help: Box<str>,
     },
 
     /// Going down would undo a migration this binary does not contain: its down
@@ -90,9 +99,12 @@ pub enum Error {
 
     /// A statement of a migration failed; the migration was rolled back.
     #[error(
-        "migration {version} ({name}) failed at line {line} and was rolled back: {message}\n  statement: {statement}\n  {}",
+        "{}migration {version} ({name}) failed at line {line} and was rolled back: {message}\n  statement: {statement}\n  {}",
+        if *down { "the down script of " } else { "" },
         if *on_copy {
             "this was a trial on a copy of the database, which is deleted: the original is unchanged; fix the data or this migration, then try again"
+        } else if *down {
+            "the migration stays applied, and those reverted before it stay reverted; fix the data or the down script, then roll back again"
         } else {
             "earlier migrations stay applied; fix the data or this migration, then run again"
         }
@@ -112,6 +124,9 @@ pub enum Error {
         error: Box<rusqlite::Error>,
         /// Whether it happened in a [`trial`](crate::Migrations::trial), on a copy.
         on_copy: bool,
+        /// Whether it was the migration's down script, going down
+        /// ([`rollback`](crate::Migrations::rollback), [`migrate_to`](crate::Migrations::migrate_to)).
+        down: bool,
     },
 
     /// A migration left rows that break a foreign key; it was rolled back.

@@ -54,7 +54,9 @@ pub use checksum::checksum;
 pub use error::{Error, Stale};
 pub use foreign_keys::Violation;
 pub use layout::Layout;
-pub use migration::{Down, Function, Migration, Migrations, SourceDown, SourceMigration, Version};
+pub use migration::{
+    Down, Function, Migration, Migrations, SourceDown, SourceMigration, UnusedDown, Version,
+};
 pub use run::{
     Applied, AppliedMigration, Baselined, DEFAULT_BUSY_TIMEOUT, Event, MigrationState, Repaired,
     Report, Runner, Status, StatusRow, TRACKING_TABLE, Warning,

@@ -30,6 +30,8 @@ pub struct Migration {
     transaction: bool,
     source_id: &'static str,
     down: Option<Down>,
+    /// Why a down script it has never runs; empty when it has none or it runs.
+    irreversible: &'static str,
 }
 
 /// A migration's down script: the SQL that undoes it, proven at build time to give
@@ -87,6 +89,7 @@ impl Migration {
             transaction: true,
             source_id: "",
             down: None,
+            irreversible: "",
         }
     }
 
@@ -119,6 +122,28 @@ impl Migration {
     /// can undo it.
     pub const fn is_reversible(&self) -> bool {
         self.down.is_some()
+    }
+
+    /// The same migration, irreversible although its folder has a down script for
+    /// it, for `reason` (an empty one, which another tool reads as irreversible; one
+    /// that did not pass the build's proof, in a folder built with
+    /// `downs = "lenient"`, the default for other tools' layouts). The macro calls
+    /// this.
+    #[must_use]
+    pub const fn irreversible_because(mut self, reason: &'static str) -> Self {
+        self.down = None;
+        self.irreversible = reason;
+        self
+    }
+
+    /// Why the down script the folder has for this migration never runs; `None` when
+    /// there is none, or it runs.
+    pub const fn irreversible_reason(&self) -> Option<&'static str> {
+        if self.irreversible.is_empty() {
+            None
+        } else {
+            Some(self.irreversible)
+        }
     }
 
     /// The same migration, with the identifier the tool that wrote its folder gives
@@ -342,6 +367,10 @@ impl Migrations {
                     }
                     None => m,
                 };
+                let m = match s.irreversible {
+                    Some(unused) => m.irreversible_because(leak(unused.reason)),
+                    None => m,
+                };
                 if s.transaction {
                     m
                 } else {
@@ -426,6 +455,19 @@ pub struct SourceMigration {
     pub source_id: String,
     /// The down script, when the migration has one.
     pub down: Option<SourceDown>,
+    /// The down script the folder has for the migration that never runs (an empty
+    /// one, which another tool reads as irreversible, or one that does not pass the
+    /// build's proof where `downs` is lenient); `None` otherwise.
+    pub irreversible: Option<UnusedDown>,
+}
+
+/// A down script that never runs, so that its migration is irreversible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnusedDown {
+    /// The file that holds it (for a down section, the migration's file).
+    pub path: PathBuf,
+    /// Why it never runs.
+    pub reason: String,
 }
 
 /// The down script of a [`SourceMigration`]: a `.down.sql` file, or the down section

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use migrate_runtime::check::layout::{self, Layout};
-use migrate_runtime::check::{Options, SourceMigration, check_dir_opts};
+use migrate_runtime::check::{Downs, Options, SourceMigration, check_dir_opts};
 use rusqlite::Connection;
 
 /// What checking a set gives today.
@@ -17,6 +17,11 @@ enum Expected {
     /// The diagnostics contain this text; ` … ` separates parts that must each be
     /// there (a column SQLite reports only in some builds sits between them).
     Err(&'static str),
+    /// It validates and applies with this many migrations, the ones whose down
+    /// scripts fail the proof irreversible (`downs = "lenient"`, the default in
+    /// another tool's layout); with `downs = "strict"`, the diagnostics contain this
+    /// text. The second number counts the down scripts that fail the proof.
+    Downs(usize, usize, &'static str),
 }
 
 /// Application functions the build declares: name and number of arguments.
@@ -27,12 +32,15 @@ const SETS: &[(&str, Layout, Functions, Expected)] = &[
     ("atuin/client", Layout::Sqlx, &[], Expected::Ok(12)),
     ("atuin/client-record", Layout::Sqlx, &[], Expected::Ok(3)),
     // sqlx-reversible and golang-migrate read the same; no `-- no-transaction`.
-    // Its down file is MySQL (`drop index` in ALTER TABLE): the build rejects it.
+    // Its down file is MySQL (`drop index` in ALTER TABLE): the set builds with that
+    // migration irreversible; a strict build rejects it.
     (
         "atuin/scripts",
         Layout::GolangMigrate,
         &[],
-        Expected::Err(
+        Expected::Downs(
+            2,
+            1,
             "atuin/scripts/20250402170430_unique_names.down.sql:2: … near \"index\": syntax error",
         ),
     ),
@@ -64,12 +72,15 @@ const SETS: &[(&str, Layout, Functions, Expected)] = &[
         Expected::Err("unversioned migration"),
     ),
     // Down scripts are proven since issue 16: these sets ship downs that do not
-    // undo their ups (the first one found is named).
+    // undo their ups. They build, with those migrations irreversible; a strict
+    // build names the first one.
     (
         "vaultwarden",
         Layout::Diesel,
         &[],
-        Expected::Err(
+        Expected::Downs(
+            56,
+            1,
             "vaultwarden/2020-08-02-025025_add_favorites_table/down.sql: down script does not undo",
         ),
     ),
@@ -77,7 +88,9 @@ const SETS: &[(&str, Layout, Functions, Expected)] = &[
         "plume",
         Layout::Diesel,
         &[],
-        Expected::Err(
+        Expected::Downs(
+            37,
+            6,
             "plume/2018-10-06-161156_change_default_license/down.sql:38: … near \"SELECT\": syntax error",
         ),
     ),
@@ -86,14 +99,20 @@ const SETS: &[(&str, Layout, Functions, Expected)] = &[
         "stash",
         Layout::GolangMigrate,
         &[("durationToTinyInt", 1)],
-        Expected::Err("stash/1_initial.down.sql: down script does not undo `1_initial.up.sql`"),
+        Expected::Downs(
+            75,
+            2,
+            "stash/1_initial.down.sql: down script does not undo `1_initial.up.sql`",
+        ),
     ),
     (
         "pocket-id",
         Layout::GolangMigrate,
         &[("normalize", -1)],
         // its down creates `oidc_clients`, which the up left (renamed from a copy)
-        Expected::Err(
+        Expected::Downs(
+            72,
+            10,
             "pocket-id/20240820205521_multiple_callback_urls.down.sql:3: … table oidc_clients already exists",
         ),
     ),
@@ -111,19 +130,29 @@ const SETS: &[(&str, Layout, Functions, Expected)] = &[
         "gophish",
         Layout::Goose,
         &[],
-        Expected::Err("gophish/20190105192341_0.8.0_rbac.sql:7 … near \"DROP\": syntax error"),
+        Expected::Downs(
+            25,
+            1,
+            "gophish/20190105192341_0.8.0_rbac.sql:7 … near \"DROP\": syntax error",
+        ),
     ),
     (
         "ncps",
         Layout::Goose,
         &[],
-        Expected::Err("ncps/20251230224159_add-cascade-to-nars-fk.sql: down script does not undo"),
+        Expected::Downs(
+            21,
+            4,
+            "ncps/20251230224159_add-cascade-to-nars-fk.sql: down script does not undo",
+        ),
     ),
     (
         "securedrop-app",
         Layout::Dbmate,
         &[],
-        Expected::Err(
+        Expected::Downs(
+            12,
+            1,
             "securedrop-app/20260511000000_fix_sources_projected_pending_truncation.sql: down script does not undo",
         ),
     ),
@@ -281,10 +310,64 @@ fn every_set_in_its_own_layout() {
                 ..Options::default()
             },
         );
+        if let Expected::Downs(_, failing, text) = expected {
+            // With the proof strict, the build fails at the first bad down script.
+            let strict = check_dir_opts(
+                &dir,
+                set,
+                &Options {
+                    functions,
+                    downs: Downs::Strict,
+                    ..Options::default()
+                },
+            );
+            match strict {
+                Err(ds) if text.split(" … ").all(|part| shown(&ds).contains(part)) => {}
+                got => failures.push(format!(
+                    "{set}, downs strict: expected {text:?}, got {}",
+                    match got {
+                        Ok(ms) => format!("{} migrations", ms.len()),
+                        Err(ds) => shown(&ds),
+                    }
+                )),
+            }
+            // The first file the strict build names is an irreversible migration's.
+            let file = text.split([':', ' ']).next().unwrap_or_default();
+            if let Ok(migrations) = &detected {
+                let unproven = migrations
+                    .iter()
+                    .filter(|m| {
+                        m.irreversible
+                            .as_ref()
+                            .is_some_and(|u| u.reason.contains("does not pass the build's proof"))
+                    })
+                    .count();
+                if unproven != failing {
+                    failures.push(format!(
+                        "{set}: {unproven} down scripts fail the proof, expected {failing}"
+                    ));
+                }
+                let named = migrations.iter().any(|m| {
+                    m.irreversible.as_ref().is_some_and(|u| {
+                        u.path == corpus("").join(file)
+                            && u.reason.contains("does not pass the build's proof")
+                    })
+                });
+                if !named {
+                    failures.push(format!("{set}: {file} is not marked irreversible"));
+                }
+            }
+        }
         match (expected, detected) {
-            (Expected::Ok(count), Ok(migrations)) => {
+            (Expected::Ok(count) | Expected::Downs(count, ..), Ok(migrations)) => {
                 orders_and_ids_follow_the_tools(set, &migrations);
-                assert_eq!(migrations.len(), count, "{set}");
+                if migrations.len() != count {
+                    failures.push(format!(
+                        "{set}: {} migrations, expected {count}",
+                        migrations.len()
+                    ));
+                    continue;
+                }
                 let versions: Vec<migrate_runtime::Version> =
                     migrations.iter().map(|m| m.version).collect();
                 assert!(

@@ -9,6 +9,14 @@ use crate::folder;
 pub fn run(args: &Folder) -> Outcome {
     match folder::check(args)? {
         Ok(migrations) => {
+            for m in &migrations {
+                if let Some(unused) = &m.irreversible {
+                    println!(
+                        "note: {} is irreversible: {}",
+                        m.display_path, unused.reason
+                    );
+                }
+            }
             println!(
                 "{}: {} migration(s), every check passed",
                 folder::display(args),

@@ -118,6 +118,7 @@ pub(super) fn as_migration(up: &SourceMigration, down: &SourceDown) -> SourceMig
         transaction: down.transaction,
         source_id: up.source_id.clone(),
         down: None,
+        irreversible: None,
     }
 }
 

@@ -79,6 +79,48 @@ pub struct Options<'a> {
     /// section); `None` validates every migration every time. Results are the same
     /// either way.
     pub cache: Option<&'a Path>,
+    /// What a down script that does not pass the proof does to the build.
+    pub downs: Downs,
+}
+
+/// What a down script that does not pass the build's proof (it fails to run, does
+/// not give back the schema from before its migration, or its migration fails when
+/// run again after it) does to the build: the macro's `downs = "…"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Downs {
+    /// [`Strict`](Self::Strict) in the native layout, [`Lenient`](Self::Lenient) in
+    /// another tool's: a folder written for that tool keeps building unchanged.
+    #[default]
+    Auto,
+    /// The build fails at the down script.
+    Strict,
+    /// The build goes on without the down script: its migration is irreversible,
+    /// with the problem as the reason ([`SourceMigration::irreversible`]), which
+    /// `rollback` and `migrate_to` give when they refuse to go down through it. In
+    /// another tool's layout, a down script's content problems (a transaction
+    /// statement, bytes that are not UTF-8) do the same.
+    Lenient,
+}
+
+impl Downs {
+    /// The setting as the macro spells it (`strict`, `lenient`).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "strict" => Some(Self::Strict),
+            "lenient" => Some(Self::Lenient),
+            _ => None,
+        }
+    }
+
+    /// Whether a down script with a problem leaves its migration irreversible
+    /// rather than failing the build, in `layout`.
+    pub fn lenient(self, layout: layout::Layout) -> bool {
+        match self {
+            Self::Auto => layout != layout::Layout::Native,
+            Self::Strict => false,
+            Self::Lenient => true,
+        }
+    }
 }
 
 /// Where the build cache of the validation lives, from the `MIGRATE_BUILD_CACHE`
@@ -128,9 +170,19 @@ pub fn check_dir_opts(
         cache::Cache::open(cache, &folder, Some(layout), options)
     });
     let known = |path: &str, sql: &str| cache.as_ref().and_then(|c| c.known(path, sql));
-    let migrations = layout::read_known(dir, display_dir, Some(layout), &known)?;
-    validate::validate_cached(&migrations, options, cache)
+    let lenient = options.downs.lenient(layout);
+    let mut migrations = layout::read_known(dir, display_dir, Some(layout), &known, lenient)?;
+    let unproven = validate::validate_cached(&migrations, options, cache, lenient)
         .map_err(|d| vec![layout::tagged(d, layout)])?;
+    for (index, d) in unproven {
+        let m = &mut migrations[index];
+        if let Some(down) = m.down.take() {
+            m.irreversible = Some(crate::migration::UnusedDown {
+                path: down.path,
+                reason: layout::unproven(&d),
+            });
+        }
+    }
     Ok(migrations)
 }
 
@@ -158,6 +210,7 @@ pub(crate) fn sources<S: AsRef<str>>(texts: &[S]) -> Vec<SourceMigration> {
                 transaction: true,
                 source_id: String::new(),
                 down: None,
+                irreversible: None,
             }
         })
         .collect()

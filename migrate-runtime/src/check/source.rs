@@ -171,6 +171,7 @@ pub(super) fn read_dir_known(
                         sql,
                         source_id: String::new(),
                         down,
+                        irreversible: None,
                     });
                 }
                 diagnostics.extend(found);

@@ -75,15 +75,21 @@ pub fn validate_with(
         .cache
         .zip(folder)
         .and_then(|(dir, folder)| Cache::open(dir, folder, None, options));
-    validate_cached(migrations, options, cache)
+    validate_cached(migrations, options, cache, false).map(drop)
 }
 
 /// [`validate_with`], using and updating the build cache's entry for the folder.
+///
+/// With `lenient_downs`, a down script that does not pass the proof does not fail
+/// the validation: the migration is validated again without it, and it is returned
+/// with the problem, as (index, diagnostic), so that the caller marks the migration
+/// irreversible.
 pub(super) fn validate_cached(
     migrations: &[SourceMigration],
     options: &Options<'_>,
     mut cache: Option<Cache>,
-) -> Result<(), Diagnostic> {
+    lenient_downs: bool,
+) -> Result<Vec<(usize, Diagnostic)>, Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
             "migrations",
@@ -98,7 +104,7 @@ pub(super) fn validate_cached(
     if let Some(cache) = &cache {
         if cache.validated {
             cache::note_use(Some(migrations.len()));
-            return Ok(());
+            return Ok(Vec::new());
         }
         if let Some(len) = cache.best() {
             if cache.restore(len, &mut conn) {
@@ -110,18 +116,59 @@ pub(super) fn validate_cached(
         }
     }
     cache::note_use((start > 0).then_some(start));
-    let mut captured = Vec::new();
-    let result = validate_from(&conn, migrations, options, start, |len, conn| {
-        if let Some(cache) = &cache
-            && let Some(image) = cache.capture(conn)
-        {
-            captured.push((len, image));
+    let mut current = std::borrow::Cow::Borrowed(migrations);
+    let mut unproven = Vec::new();
+    loop {
+        let mut captured = Vec::new();
+        let result = validate_from(&conn, &current, options, start, |len, conn| {
+            if let Some(cache) = &cache
+                && let Some(image) = cache.capture(conn)
+            {
+                captured.push((len, image));
+            }
+        });
+        let result = match result {
+            Err(Stop::Down(index, diagnostic)) if lenient_downs => {
+                let diagnostic = *diagnostic;
+                // The down ran on this connection: validate again without it, from
+                // the restored checkpoint when it comes before the migration.
+                current.to_mut()[index].down = None;
+                unproven.push((index, diagnostic));
+                conn = connection(options).map_err(internal)?;
+                let restored = start > 0
+                    && start <= index
+                    && cache.as_ref().is_some_and(|c| c.restore(start, &mut conn));
+                if !restored && start > 0 {
+                    start = 0;
+                    conn = connection(options).map_err(internal)?;
+                }
+                continue;
+            }
+            Err(Stop::Down(_, diagnostic)) => Err(*diagnostic),
+            Err(Stop::Problem(diagnostic)) => Err(diagnostic),
+            Ok(()) => Ok(unproven),
+        };
+        // The entry holds the migrations as validated, without the down scripts
+        // left out: the next build validates those again and finds the same.
+        if let Some(cache) = cache {
+            cache.store(&current, captured, result.is_ok());
         }
-    });
-    if let Some(cache) = cache {
-        cache.store(migrations, captured, result.is_ok());
+        return result;
     }
-    result
+}
+
+/// Why a validation stopped.
+enum Stop {
+    /// A problem of the migrations.
+    Problem(Diagnostic),
+    /// The down script of the migration at this index does not pass the proof.
+    Down(usize, Box<Diagnostic>),
+}
+
+impl From<Diagnostic> for Stop {
+    fn from(d: Diagnostic) -> Self {
+        Self::Problem(d)
+    }
 }
 
 /// The validation from migration `first` (after a restored checkpoint; 0 for the
@@ -134,7 +181,7 @@ fn validate_from(
     options: &Options<'_>,
     first: usize,
     mut capture: impl FnMut(usize, &Connection),
-) -> Result<(), Diagnostic> {
+) -> Result<(), Stop> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
             "migrations",
@@ -179,9 +226,13 @@ fn validate_from(
                 options,
                 skipped: &BTreeSet::new(),
             };
-            run_down.apply_saving(&mut scope).map_err(internal_or)?;
+            let unproven = |d| Stop::Down(index, Box::new(d));
+            run_down
+                .apply_saving(&mut scope)
+                .map_err(internal_or)
+                .map_err(unproven)?;
             let after = down::snapshot(conn).map_err(internal)?;
-            down::compare(m, down, &before, &after)?;
+            down::compare(m, down, &before, &after).map_err(unproven)?;
             run.apply_saving(&mut scope)
                 .map_err(internal_or)
                 .map_err(|mut d| {
@@ -190,7 +241,7 @@ fn validate_from(
                         down.display_path, d.message
                     );
                     d.help = Some("the build runs the migration, its down script, then the migration again: the down must undo everything the migration does, rows it writes included (delete what it inserts, restore what it updates), so that it can run again".to_owned());
-                    d
+                    unproven(d)
                 })?;
         }
         let len = index + 1;
@@ -198,7 +249,7 @@ fn validate_from(
             capture(len, conn);
         }
     }
-    whole_set_checks(conn, migrations, options)
+    Ok(whole_set_checks(conn, migrations, options)?)
 }
 
 /// Why [`Run::apply_saving`] failed.

@@ -183,5 +183,6 @@ pub(super) fn failed(
         message: crate::exec::sqlite_message(&error).0,
         error: Box::new(error),
         on_copy: false,
+        down: false,
     })
 }

@@ -128,18 +128,47 @@ impl Migrations {
         }
         let plan: Vec<&'static Migration> = versions.iter().filter_map(|&v| self.get(v)).collect();
         if let Some(m) = plan.iter().find(|m| !m.is_reversible()) {
-            let file_name = m.file_name();
-            let stem = file_name
-                .strip_suffix(".up.sql")
-                .or_else(|| file_name.strip_suffix(".sql"))
-                .unwrap_or(file_name);
+            let (file_name, help) = down_file(m);
             return Err(Error::Irreversible {
                 version: m.version(),
                 name: m.name().to_owned(),
-                file_name: format!("{stem}.down.sql"),
+                file_name,
+                reason: m.irreversible_reason().map(Box::from),
+                help: help.into_boxed_str(),
             });
         }
         Ok(plan)
+    }
+}
+
+/// Where the down script of `m` is or goes, and what to do about it: beside an up
+/// file spelled `….up.sql` or `up.sql` (native, sqlx, golang-migrate, diesel), the
+/// same with `down`; in another tool's layout, where the up file is the whole
+/// migration (goose and dbmate sections, sqlx's reversible pair), that tool's way;
+/// in the native layout, `….down.sql` beside it.
+fn down_file(m: &Migration) -> (String, String) {
+    let file_name = m.file_name();
+    let fix = |down: &str| match m.irreversible_reason() {
+        Some(_) => format!("make its down script in `{down}` undo it"),
+        None => format!("add `{down}` beside it"),
+    };
+    if let Some(stem) = file_name.strip_suffix("up.sql") {
+        let down = format!("{stem}down.sql");
+        let help = fix(&down);
+        (down, help)
+    } else if !m.source_id().is_empty() {
+        let help = match m.irreversible_reason() {
+            Some(_) => format!("make its down script in `{file_name}` undo it"),
+            None => format!(
+                "write its down script as the tool of its folder does (a down section in `{file_name}` for goose and dbmate, a `.down.sql` file beside a `.up.sql` one for sqlx)"
+            ),
+        };
+        (file_name.to_owned(), help)
+    } else {
+        let stem = file_name.strip_suffix(".sql").unwrap_or(file_name);
+        let down = format!("{stem}.down.sql");
+        let help = fix(&down);
+        (down, help)
     }
 }
 
@@ -164,6 +193,20 @@ fn as_migration(m: &Migration) -> Option<Migration> {
 
 /// Reverts one migration, unless another process already did (`None`).
 fn revert_one(
+    conn: &Connection,
+    migration: &'static Migration,
+    scope: Option<&mut Scope>,
+) -> Result<Option<Applied>> {
+    revert_one_as_up(conn, migration, scope).map_err(|mut e| {
+        if let Error::Failed { down, .. } = &mut e {
+            *down = true;
+        }
+        e
+    })
+}
+
+/// [`revert_one`], its errors as if the down script were a migration.
+fn revert_one_as_up(
     conn: &Connection,
     migration: &'static Migration,
     scope: Option<&mut Scope>,

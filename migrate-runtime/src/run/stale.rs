@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use crate::{Error, Migrations, Result};
+use crate::{Error, Migration, Migrations, Result};
 
 /// A file's size, modification time and the checksum it was found to have.
 type Stamp = (u64, SystemTime, [u8; 32]);
@@ -115,9 +115,21 @@ fn differences(migrations: &Migrations, dir: &Path) -> Vec<String> {
     }
     if native {
         for name in on_disk {
-            let embedded = migrations
-                .iter()
-                .any(|m| m.file_name() == name || m.down().is_some_and(|d| d.file_name() == name));
+            // A down script that never runs (`downs = "lenient"`) is read by the
+            // build all the same.
+            let unused_down = |m: &Migration| {
+                let stem = m
+                    .file_name()
+                    .strip_suffix(".up.sql")
+                    .or_else(|| m.file_name().strip_suffix(".sql"));
+                m.irreversible_reason().is_some()
+                    && stem.is_some_and(|stem| name.strip_suffix(".down.sql") == Some(stem))
+            };
+            let embedded = migrations.iter().any(|m| {
+                m.file_name() == name
+                    || m.down().is_some_and(|d| d.file_name() == name)
+                    || unused_down(m)
+            });
             if !embedded {
                 found.push(format!("{name} (added)"));
             }

@@ -30,7 +30,7 @@ pub fn read(
     display_dir: &str,
     layout: Option<Layout>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
-    read_known(dir, display_dir, layout, &|_, _| None)
+    read_known(dir, display_dir, layout, &|_, _| None, false)
 }
 
 /// [`read`], with the checksums of files `known` from the build cache.
@@ -39,6 +39,7 @@ pub(in crate::check) fn read_known(
     display_dir: &str,
     layout: Option<Layout>,
     known: &Known<'_>,
+    lenient_downs: bool,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let layout = match layout {
         Some(layout) => layout,
@@ -55,7 +56,14 @@ pub(in crate::check) fn read_known(
     };
     let tag = |ds: Vec<Diagnostic>| ds.into_iter().map(|d| tagged(d, layout)).collect();
     let (found, diagnostics) = found.map_err(tag)?;
-    finish(dir, display_dir, layout, found, diagnostics, known).map_err(tag)
+    let read = Reader {
+        dir,
+        display_dir,
+        layout,
+        known,
+        lenient_downs,
+    };
+    finish(&read, found, diagnostics).map_err(tag)
 }
 
 /// The layout of `dir`, from the signals its files give (see the README's "Layouts of
@@ -94,7 +102,10 @@ impl Layout {
 /// A diagnostic of a foreign layout, saying which layout was applied.
 pub(super) fn tagged(mut d: Diagnostic, layout: Layout) -> Diagnostic {
     if layout != Layout::Native {
-        d.message = format!("{} (layout `{layout}`)", d.message);
+        // At the end of the first line: the lines after it list details.
+        let tag = format!(" (layout `{layout}`)");
+        let at = d.message.find('\n').unwrap_or(d.message.len());
+        d.message.insert_str(at, &tag);
     }
     d
 }
@@ -227,16 +238,58 @@ fn is_sql(name: &str) -> bool {
 /// annotations say it runs without a transaction.
 type Prepared = (String, bool);
 
-/// The down script of a migration in another tool's layout, with the content checks
-/// of its up; `None` when it holds no statement (the tool's way of saying the
-/// migration is irreversible).
-fn read_down(
-    dir: &Path,
-    display_dir: &str,
+/// What [`finish`] reads a folder with.
+struct Reader<'a> {
+    dir: &'a Path,
+    display_dir: &'a str,
     layout: Layout,
+    known: &'a Known<'a>,
+    /// A down script with a problem makes its migration irreversible rather than
+    /// failing the build.
+    lenient_downs: bool,
+}
+
+/// The down script of a migration in another tool's layout, with the content checks
+/// of its up: `Err(reason)` when it cannot be used, which makes the migration
+/// irreversible (it holds no statement, the tool's way of saying so; or, with
+/// `lenient_downs`, it has a problem).
+fn read_down(
+    read: &Reader<'_>,
     file_name: &str,
     up_no_transaction: bool,
-) -> Result<Option<crate::migration::SourceDown>, Vec<Diagnostic>> {
+) -> Result<Result<crate::migration::SourceDown, crate::migration::UnusedDown>, Vec<Diagnostic>> {
+    let lenient = |ds: Vec<Diagnostic>| match ds.first() {
+        Some(d) if read.lenient_downs => Ok(Err(crate::migration::UnusedDown {
+            path: read.dir.join(file_name),
+            reason: unproven(d),
+        })),
+        _ => Err(ds),
+    };
+    match read_down_strict(read, file_name, up_no_transaction) {
+        Ok(down) => Ok(down),
+        Err(ds) => lenient(ds),
+    }
+}
+
+/// Why a migration is irreversible when its down script has the problem `d`.
+pub(in crate::check) fn unproven(d: &Diagnostic) -> String {
+    let at = d
+        .location
+        .map(|l| format!(":{}:{}", l.line, l.column))
+        .unwrap_or_default();
+    let first = d.message.lines().next().unwrap_or_default();
+    format!(
+        "its down script does not pass the build's proof ({}{at}: {first}), so it never runs",
+        d.path
+    )
+}
+
+fn read_down_strict(
+    read: &Reader<'_>,
+    file_name: &str,
+    up_no_transaction: bool,
+) -> Result<Result<crate::migration::SourceDown, crate::migration::UnusedDown>, Vec<Diagnostic>> {
+    let (dir, display_dir, layout) = (read.dir, read.display_dir, read.layout);
     let path = dir.join(file_name);
     let display_path = format!("{display_dir}/{file_name}");
     let text = super::source::read_file(&path, &display_path).map_err(|d| vec![d])?;
@@ -253,10 +306,19 @@ fn read_down(
         _ => (text, false),
     };
     if crate::sql::statements(&sql).is_empty() {
-        return Ok(None);
+        let what = match layout {
+            Layout::Goose | Layout::Dbmate => format!("its down section in `{display_path}`"),
+            _ => format!("its down script `{display_path}`"),
+        };
+        return Ok(Err(crate::migration::UnusedDown {
+            path,
+            reason: format!(
+                "{what} holds no statement (how {layout} marks a migration that cannot be undone)"
+            ),
+        }));
     }
     let transaction = super::source::foreign_content(&display_path, &sql, no_transaction)?;
-    Ok(Some(crate::migration::SourceDown {
+    Ok(Ok(crate::migration::SourceDown {
         checksum: crate::checksum(&sql),
         file_name: file_name.to_owned(),
         path,
@@ -268,13 +330,11 @@ fn read_down(
 
 /// Sorts and checks what a layout found, reads every file and runs the content checks.
 fn finish(
-    dir: &Path,
-    display_dir: &str,
-    layout: Layout,
+    read: &Reader<'_>,
     found: Vec<Found>,
     mut diagnostics: Vec<Diagnostic>,
-    known: &Known<'_>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
+    let (dir, display_dir, layout, known) = (read.dir, read.display_dir, read.layout, read.known);
     let display = |file: &str| format!("{display_dir}/{file}");
     let mut found = select_dialects(found);
     // Stable: a layout that found them in run order (drizzle's journal) keeps it.
@@ -334,21 +394,16 @@ fn finish(
             no_transaction || f.no_transaction,
         ) {
             Ok(transaction) => {
-                let down = match &f.down {
-                    Some(down) => match read_down(
-                        dir,
-                        display_dir,
-                        layout,
-                        down,
-                        no_transaction || f.no_transaction,
-                    ) {
-                        Ok(down) => down,
+                let (down, irreversible) = match &f.down {
+                    Some(down) => match read_down(read, down, no_transaction || f.no_transaction) {
+                        Ok(Ok(down)) => (Some(down), None),
+                        Ok(Err(reason)) => (None, Some(reason)),
                         Err(ds) => {
                             diagnostics.extend(ds);
                             continue;
                         }
                     },
-                    None => None,
+                    None => (None, None),
                 };
                 let checksum = known(&display_path, &sql)
                     .map_or_else(|| crate::checksum(&sql), |(sum, _)| sum);
@@ -365,6 +420,7 @@ fn finish(
                     transaction,
                     source_id: f.source_id,
                     down,
+                    irreversible,
                 });
             }
             Err(ds) => diagnostics.extend(ds),

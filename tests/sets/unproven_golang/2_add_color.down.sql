@@ -1,0 +1,2 @@
+-- forgot the column
+SELECT 1;

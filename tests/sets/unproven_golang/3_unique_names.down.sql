@@ -1,0 +1,2 @@
+-- MySQL
+ALTER TABLE tags DROP INDEX tags_name;

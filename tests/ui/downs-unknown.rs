@@ -1,0 +1,3 @@
+fn main() {
+    let _ = migrate::migrations!("tests/sets/unproven_golang", downs = "ignore");
+}
