@@ -63,6 +63,10 @@ pub struct Folder {
     /// The default is strict in the native layout, lenient in another tool's.
     #[arg(long, value_name = "strict|lenient", value_parser = ["strict", "lenient"])]
     pub downs: Option<String>,
+    /// From this version on, each destructive, renaming or tightening change must be
+    /// acknowledged by a `-- migrate:allow` line (`deploy_safety(from = N)` in the macro).
+    #[arg(long, value_name = "VERSION")]
+    pub deploy_safety_from: Option<i128>,
 }
 
 /// `migrate new`.

@@ -81,6 +81,7 @@ pub fn check(folder: &Folder) -> Result<Result<Vec<SourceMigration>, Vec<Diagnos
             .as_deref()
             .and_then(check::Downs::parse)
             .unwrap_or_default(),
+        deploy_safety: folder.deploy_safety_from,
     };
     Ok(check::check_dir_opts(
         &folder.dir,

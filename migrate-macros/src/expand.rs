@@ -34,6 +34,7 @@ pub fn migrations_text(input: TokenStream) -> syn::Result<String> {
             collations: Vec::new(),
             modules: Vec::new(),
             downs: check::Downs::Auto,
+            deploy_safety: None,
         }
     } else {
         syn::parse2(input)?
@@ -42,7 +43,7 @@ pub fn migrations_text(input: TokenStream) -> syn::Result<String> {
 }
 
 const EXPECTED_PATH: &str = "expected the migrations folder as a string literal, relative to Cargo.toml: `migrations!(\"migrations\")`";
-const EXPECTED_OPTION: &str = "expected an option after the folder: `layout = \"sqlx\"`, `downs = \"strict\"`, `functions(name/arity, …)`, `collations(name, …)` or `modules(name, …)`, for example `migrations!(\"migrations\", functions(user_setting/2))`";
+const EXPECTED_OPTION: &str = "expected an option after the folder: `layout = \"sqlx\"`, `downs = \"strict\"`, `deploy_safety(from = 42)`, `functions(name/arity, …)`, `collations(name, …)` or `modules(name, …)`, for example `migrations!(\"migrations\", functions(user_setting/2))`";
 
 /// The macro's input.
 struct Input {
@@ -57,6 +58,8 @@ struct Input {
     modules: Vec<String>,
     /// What a down script that does not pass the proof does to the build.
     downs: check::Downs,
+    /// `deploy_safety(from = N)`: the first version whose changes must be acknowledged.
+    deploy_safety: Option<migrate_runtime::Version>,
 }
 
 impl Parse for Input {
@@ -71,6 +74,7 @@ impl Parse for Input {
             collations: Vec::new(),
             modules: Vec::new(),
             downs: check::Downs::Auto,
+            deploy_safety: None,
         };
         let mut seen: Vec<String> = Vec::new();
         while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
@@ -131,6 +135,37 @@ impl Parse for Input {
                             ),
                         )
                     })?;
+                }
+                "deploy_safety" => {
+                    const EXPECTED: &str = "expected `deploy_safety(from = 42)`: the first migration version whose destructive, renaming and tightening changes must be acknowledged";
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let from: Ident = content
+                        .parse()
+                        .map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
+                    if from != "from" {
+                        return Err(syn::Error::new(from.span(), EXPECTED));
+                    }
+                    content
+                        .parse::<Token![=]>()
+                        .map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
+                    let version: LitInt = content
+                        .parse()
+                        .map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
+                    let value = version
+                        .base10_parse::<migrate_runtime::Version>()
+                        .ok()
+                        .filter(|v| *v >= 0)
+                        .ok_or_else(|| {
+                            syn::Error::new(
+                                version.span(),
+                                "the version must be a non-negative integer, as in the file names (`deploy_safety(from = 42)`)",
+                            )
+                        })?;
+                    if !content.is_empty() {
+                        return Err(content.error(EXPECTED));
+                    }
+                    this.deploy_safety = Some(value);
                 }
                 "functions" => {
                     let content;
@@ -240,6 +275,7 @@ fn expand(input: &Input) -> syn::Result<String> {
         modules: &modules,
         cache: cache.as_deref(),
         downs: input.downs,
+        deploy_safety: input.deploy_safety,
     };
     match check::check_dir_opts(&dir, &relative, &options) {
         Ok(migrations) => Ok(emit(&migrations, &options, &dir)),
@@ -333,6 +369,10 @@ fn array_source(migrations: &[SourceMigration]) -> String {
         }
         if let Some(unused) = &m.irreversible {
             let _ = write!(out, ".irreversible_because({:?})", unused.reason);
+        }
+        if !m.changes.is_empty() {
+            let encoded = migrate_runtime::changes::Change::encode(&m.changes);
+            let _ = write!(out, ".with_changes({encoded:?})");
         }
         if let Some(down) = &m.down {
             let _ = write!(out, ".with_down({:?}, {:?}, *", down.file_name, down.sql);

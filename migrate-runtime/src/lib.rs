@@ -33,6 +33,7 @@
 
 pub mod adopt;
 pub mod build;
+pub mod changes;
 #[cfg(feature = "check")]
 pub mod check;
 pub mod checksum;

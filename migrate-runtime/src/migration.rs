@@ -32,6 +32,8 @@ pub struct Migration {
     down: Option<Down>,
     /// Why a down script it has never runs; empty when it has none or it runs.
     irreversible: &'static str,
+    /// Its schema changes, as [`Change::encode`](crate::changes::Change::encode) writes them.
+    changes: &'static str,
 }
 
 /// A migration's down script: the SQL that undoes it, proven at build time to give
@@ -90,6 +92,7 @@ impl Migration {
             source_id: "",
             down: None,
             irreversible: "",
+            changes: "",
         }
     }
 
@@ -134,6 +137,36 @@ impl Migration {
         self.down = None;
         self.irreversible = reason;
         self
+    }
+
+    /// The same migration, with the schema changes the build classified, as
+    /// [`Change::encode`](crate::changes::Change::encode) writes them. The macro
+    /// calls this.
+    #[must_use]
+    pub const fn with_changes(mut self, encoded: &'static str) -> Self {
+        self.changes = encoded;
+        self
+    }
+
+    /// What the migration changes in the schema, classified by what it does to the
+    /// code still running during a deploy (see [`changes`](crate::changes)): computed
+    /// at build time by comparing the schema before and after it, in statement order.
+    /// Empty for a migration that changes no table, column, index, view or trigger.
+    ///
+    /// ```
+    /// use migrate_runtime::Migration;
+    /// use migrate_runtime::changes::{ChangeKind, Class};
+    ///
+    /// // As `migrations!` embeds `ALTER TABLE users DROP COLUMN bio;`
+    /// static M: Migration = Migration::new(2, "drop_bio", "002_drop_bio.sql", "ALTER TABLE users DROP COLUMN bio;", [0; 32], [0; 32])
+    ///     .with_changes("drop-column\tusers.bio\t1\t");
+    /// let changes = M.changes();
+    /// assert_eq!((changes[0].kind, changes[0].object.as_str()), (ChangeKind::DropColumn, "users.bio"));
+    /// assert_eq!(changes[0].class(), Class::Destructive);
+    /// assert_eq!(changes[0].directive(), "-- migrate:allow drop-column users.bio");
+    /// ```
+    pub fn changes(&self) -> Vec<crate::changes::Change> {
+        crate::changes::Change::decode(self.changes)
     }
 
     /// Why the down script the folder has for this migration never runs; `None` when
@@ -371,6 +404,11 @@ impl Migrations {
                     Some(unused) => m.irreversible_because(leak(unused.reason)),
                     None => m,
                 };
+                let m = if s.changes.is_empty() {
+                    m
+                } else {
+                    m.with_changes(leak(crate::changes::Change::encode(&s.changes)))
+                };
                 if s.transaction {
                     m
                 } else {
@@ -459,6 +497,8 @@ pub struct SourceMigration {
     /// one, which another tool reads as irreversible, or one that does not pass the
     /// build's proof where `downs` is lenient); `None` otherwise.
     pub irreversible: Option<UnusedDown>,
+    /// Its schema changes, classified by the validation (empty until then).
+    pub changes: Vec<crate::changes::Change>,
 }
 
 /// A down script that never runs, so that its migration is irreversible.

@@ -39,6 +39,8 @@ pub fn no_transaction(sql: &str) -> Result<bool, DirectiveError> {
         };
         let on_first_line = !sql[..token.start].contains('\n');
         match directive.trim() {
+            // An acknowledgement of a change, read by the deploy-safety check.
+            allow if allow.split_whitespace().next() == Some("allow") => {}
             "no-transaction" if on_first_line => found = true,
             "no-transaction" => {
                 return Err(DirectiveError {
@@ -50,7 +52,7 @@ pub fn no_transaction(sql: &str) -> Result<bool, DirectiveError> {
                 return Err(DirectiveError {
                     offset: token.start,
                     message: format!(
-                        "unknown directive `migrate:{other}`; the only directive is `{NO_TRANSACTION}`, on the first line"
+                        "unknown directive `migrate:{other}`; the directives are `{NO_TRANSACTION}`, on the first line, and `-- migrate:allow <kind> <object>`, which acknowledges a change"
                     ),
                 });
             }

@@ -119,6 +119,7 @@ pub(super) fn as_migration(up: &SourceMigration, down: &SourceDown) -> SourceMig
         source_id: up.source_id.clone(),
         down: None,
         irreversible: None,
+        changes: Vec::new(),
     }
 }
 

@@ -6,6 +6,8 @@
 //! failing migration, since later ones depend on it.
 
 mod cache;
+mod changes;
+mod deploy;
 mod down;
 mod footguns;
 mod help;
@@ -81,6 +83,11 @@ pub struct Options<'a> {
     pub cache: Option<&'a Path>,
     /// What a down script that does not pass the proof does to the build.
     pub downs: Downs,
+    /// The macro's `deploy_safety(from = N)`: from version N on, each destructive,
+    /// renaming or tightening change must be acknowledged in its migration by a
+    /// `-- migrate:allow <kind> <object>` line. `None`: nothing needs one (a
+    /// directive that matches no change is an error all the same).
+    pub deploy_safety: Option<crate::Version>,
 }
 
 /// What a down script that does not pass the build's proof (it fails to run, does
@@ -172,9 +179,19 @@ pub fn check_dir_opts(
     let known = |path: &str, sql: &str| cache.as_ref().and_then(|c| c.known(path, sql));
     let lenient = options.downs.lenient(layout);
     let mut migrations = layout::read_known(dir, display_dir, Some(layout), &known, lenient)?;
-    let unproven = validate::validate_cached(&migrations, options, cache, lenient)
+    let validated = validate::validate_cached(&migrations, options, cache, lenient)
         .map_err(|d| vec![layout::tagged(d, layout)])?;
-    for (index, d) in unproven {
+    for (m, changes) in migrations.iter_mut().zip(validated.changes) {
+        m.changes = changes;
+    }
+    let problems = deploy::check(&migrations, options.deploy_safety);
+    if !problems.is_empty() {
+        return Err(problems
+            .into_iter()
+            .map(|d| layout::tagged(d, layout))
+            .collect());
+    }
+    for (index, d) in validated.unproven {
         let m = &mut migrations[index];
         if let Some(down) = m.down.take() {
             m.irreversible = Some(crate::migration::UnusedDown {
@@ -211,6 +228,7 @@ pub(crate) fn sources<S: AsRef<str>>(texts: &[S]) -> Vec<SourceMigration> {
                 source_id: String::new(),
                 down: None,
                 irreversible: None,
+                changes: Vec::new(),
             }
         })
         .collect()

@@ -134,7 +134,7 @@ pub(super) fn read_dir_known(
                         Err(e) => {
                             diagnostics.push(
                                 Diagnostic::at(&display_path, &sql, e.offset, e.message).with_help(format!(
-                                    "a migration that must run without a transaction (VACUUM, `PRAGMA journal_mode`, its own BEGIN/COMMIT) starts with the line `{}`; other `-- migrate:` comments are mistakes",
+                                    "a migration that must run without a transaction (VACUUM, `PRAGMA journal_mode`, its own BEGIN/COMMIT) starts with the line `{}`; a change that may break the code still running is acknowledged by a line `-- migrate:allow <kind> <object>`; other `-- migrate:` comments are mistakes",
                                     crate::rules::NO_TRANSACTION
                                 )),
                             );
@@ -172,6 +172,7 @@ pub(super) fn read_dir_known(
                         source_id: String::new(),
                         down,
                         irreversible: None,
+                        changes: Vec::new(),
                     });
                 }
                 diagnostics.extend(found);
@@ -447,7 +448,7 @@ fn read_down(
         Ok(no_transaction) => !no_transaction,
         Err(e) => {
             return Err(vec![Diagnostic::at(&display_path, &sql, e.offset, e.message).with_help(format!(
-                "a down script that must run without a transaction starts with the line `{}`; other `-- migrate:` comments are mistakes",
+                "a down script that must run without a transaction starts with the line `{}`; a change that may break the code still running is acknowledged by a line `-- migrate:allow <kind> <object>`; other `-- migrate:` comments are mistakes",
                 crate::rules::NO_TRANSACTION
             ))]);
         }
@@ -501,7 +502,7 @@ pub(super) fn foreign_content(
         Err(e) => {
             return Err(vec![Diagnostic::at(display_path, sql, e.offset, e.message).with_help(
                 format!(
-                    "a migration that must run without a transaction starts with the line `{}`; other `-- migrate:` comments are mistakes",
+                    "a migration that must run without a transaction starts with the line `{}`; a change that may break the code still running is acknowledged by a line `-- migrate:allow <kind> <object>`; other `-- migrate:` comments are mistakes",
                     crate::rules::NO_TRANSACTION
                 ),
             )]);

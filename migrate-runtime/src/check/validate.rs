@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 
 use super::cache::{self, Cache};
+use super::changes as classify;
 use super::help::{Failure, NOT_NULL_FIX};
 use super::{Options, SourceMigration, down, footguns, help, schema};
+use crate::changes::Change;
 use crate::diagnostic::Diagnostic;
 use crate::exec::sqlite_message;
 use crate::foreign_keys::{self, Scope, Violation};
@@ -89,7 +91,7 @@ pub(super) fn validate_cached(
     options: &Options<'_>,
     mut cache: Option<Cache>,
     lenient_downs: bool,
-) -> Result<Vec<(usize, Diagnostic)>, Diagnostic> {
+) -> Result<Validated, Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
             "migrations",
@@ -101,14 +103,24 @@ pub(super) fn validate_cached(
         cache.compare(migrations);
     }
     let mut start = 0;
+    let mut changes: Vec<Vec<Change>> = vec![Vec::new(); migrations.len()];
     if let Some(cache) = &cache {
         if cache.validated {
             cache::note_use(Some(migrations.len()));
-            return Ok(Vec::new());
+            for (i, c) in changes.iter_mut().enumerate() {
+                *c = cache.changes(i);
+            }
+            return Ok(Validated {
+                unproven: Vec::new(),
+                changes,
+            });
         }
         if let Some(len) = cache.best() {
             if cache.restore(len, &mut conn) {
                 start = len;
+                for (i, c) in changes.iter_mut().enumerate().take(len) {
+                    *c = cache.changes(i);
+                }
             } else {
                 // Whatever a failed restore left, start again from an empty database.
                 conn = connection(options).map_err(internal)?;
@@ -120,13 +132,20 @@ pub(super) fn validate_cached(
     let mut unproven = Vec::new();
     loop {
         let mut captured = Vec::new();
-        let result = validate_from(&conn, &current, options, start, |len, conn| {
-            if let Some(cache) = &cache
-                && let Some(image) = cache.capture(conn)
-            {
-                captured.push((len, image));
-            }
-        });
+        let result = validate_from(
+            &conn,
+            &current,
+            options,
+            start,
+            &mut changes,
+            |len, conn| {
+                if let Some(cache) = &cache
+                    && let Some(image) = cache.capture(conn)
+                {
+                    captured.push((len, image));
+                }
+            },
+        );
         let result = match result {
             Err(Stop::Down(index, diagnostic)) if lenient_downs => {
                 let diagnostic = *diagnostic;
@@ -146,15 +165,24 @@ pub(super) fn validate_cached(
             }
             Err(Stop::Down(_, diagnostic)) => Err(*diagnostic),
             Err(Stop::Problem(diagnostic)) => Err(diagnostic),
-            Ok(()) => Ok(unproven),
+            Ok(()) => Ok(()),
         };
         // The entry holds the migrations as validated, without the down scripts
         // left out: the next build validates those again and finds the same.
         if let Some(cache) = cache {
-            cache.store(&current, captured, result.is_ok());
+            cache.store(&current, &changes, captured, result.is_ok());
         }
-        return result;
+        return result.map(|()| Validated { unproven, changes });
     }
+}
+
+/// What a validation found besides problems.
+pub(super) struct Validated {
+    /// The migrations whose down scripts do not pass the proof (with lenient
+    /// downs), by index, with the problem.
+    pub(super) unproven: Vec<(usize, Diagnostic)>,
+    /// Each migration's schema changes, classified.
+    pub(super) changes: Vec<Vec<Change>>,
 }
 
 /// Why a validation stopped.
@@ -180,6 +208,7 @@ fn validate_from(
     migrations: &[SourceMigration],
     options: &Options<'_>,
     first: usize,
+    changes: &mut [Vec<Change>],
     mut capture: impl FnMut(usize, &Connection),
 ) -> Result<(), Stop> {
     let internal = |e: rusqlite::Error| {
@@ -213,7 +242,13 @@ fn validate_from(
             Some(_) => Some(down::snapshot(conn).map_err(internal)?),
             None => None,
         };
+        let named = classify::candidates(&statements);
+        let shape_before = classify::shape(conn, &named).map_err(internal)?;
         run.apply_saving(&mut scope).map_err(internal_or)?;
+        if !named.is_empty() {
+            let shape_after = classify::shape(conn, &named).map_err(internal)?;
+            changes[index] = classify::diff(&shape_before, &shape_after, &m.sql, &statements);
+        }
         if let (Some(down), Some(before)) = (&m.down, before) {
             let down_statements = sql::statements(&down.sql);
             image_is_state &= cache::keeps_state_in_image(&down_statements);

@@ -3,8 +3,9 @@
 //!
 //! `MAGIC`, then length-prefixed fields: the context (checking code, SQLite,
 //! declared options), each migration (version, name, file name, path, display path,
-//! SQL, transaction flag, source id, checksum), whether the set passed, the hash of
-//! those facts, and each checkpoint (length, image hash, image).
+//! SQL, transaction flag, source id, down script, checksum, and its schema changes as
+//! classified), whether the set passed, the hash of those facts, and each checkpoint
+//! (length, image hash, image).
 
 use std::hash::Hasher;
 use std::ops::Range;
@@ -12,7 +13,7 @@ use std::ops::Range;
 use super::SourceMigration;
 
 /// The first bytes of an entry, with the format's version.
-pub(super) const MAGIC: &[u8] = b"migrate validation cache, format 4\n";
+pub(super) const MAGIC: &[u8] = b"migrate validation cache, format 5\n";
 
 /// How many fields of a migration an entry stores (see `fields`).
 pub(super) const FIELDS: usize = 10;
@@ -30,6 +31,8 @@ pub(super) struct Record {
     pub(super) version: Range<usize>,
     pub(super) fields: [Range<usize>; FIELDS],
     pub(super) checksum: [u8; 32],
+    /// Its schema changes, encoded (see [`Change::encode`](crate::changes::Change::encode)).
+    pub(super) changes: Range<usize>,
 }
 
 /// What an entry holds, before it is compared with the current migrations.
@@ -49,16 +52,17 @@ pub(super) fn image_hash(image: &[u8]) -> u64 {
     hasher.finish()
 }
 
-/// The hash of what an entry asserts: each file's checksum and whether it runs in a
-/// transaction, and whether the set passed.
+/// The hash of what an entry asserts: each file's checksum, whether it runs in a
+/// transaction and its schema changes, and whether the set passed.
 pub(super) fn facts_hash<'a>(
-    files: impl Iterator<Item = (&'a [u8; 32], bool)>,
+    files: impl Iterator<Item = (&'a [u8; 32], bool, &'a [u8])>,
     validated: bool,
 ) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
-    for (checksum, transaction) in files {
+    for (checksum, transaction, changes) in files {
         hasher.write(checksum);
         hasher.write_u8(u8::from(transaction));
+        hasher.write(changes);
     }
     hasher.write_u8(u8::from(validated));
     hasher.finish()
@@ -93,6 +97,7 @@ pub(super) fn put(out: &mut Vec<u8>, bytes: &[u8]) {
 pub(super) fn serialize(
     context: &str,
     migrations: &[SourceMigration],
+    changes: &[String],
     validated: bool,
     images: &[(usize, u64, &[u8])],
 ) -> Vec<u8> {
@@ -102,15 +107,21 @@ pub(super) fn serialize(
     out.extend_from_slice(MAGIC);
     put(&mut out, context.as_bytes());
     put(&mut out, &(migrations.len() as u64).to_le_bytes());
-    for m in migrations {
+    let no_changes = String::new();
+    let changes_of = |i: usize| changes.get(i).unwrap_or(&no_changes).as_bytes();
+    for (i, m) in migrations.iter().enumerate() {
         put(&mut out, &m.version.to_le_bytes());
         for field in fields(m) {
             put(&mut out, field);
         }
         put(&mut out, &m.checksum);
+        put(&mut out, changes_of(i));
     }
     put(&mut out, &[u8::from(validated)]);
-    let facts = migrations.iter().map(|m| (&m.checksum, m.transaction));
+    let facts = migrations
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (&m.checksum, m.transaction, changes_of(i)));
     put(&mut out, &facts_hash(facts, validated).to_le_bytes());
     put(&mut out, &(images.len() as u64).to_le_bytes());
     for (len, hash, image) in images {
@@ -169,14 +180,19 @@ pub(super) fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
             version,
             fields: fields.try_into().ok()?,
             checksum: r.bytes()?.try_into().ok()?,
+            changes: r.range()?,
         });
     }
     let validated = r.bytes()? == [1];
     // What the entry says without the build checking it again: a damaged byte there
     // must not pass for a fact.
-    let facts = records
-        .iter()
-        .map(|r| (&r.checksum, bytes[r.fields[5].clone()] == *b"1"));
+    let facts = records.iter().map(|r| {
+        (
+            &r.checksum,
+            bytes[r.fields[5].clone()] == *b"1",
+            &bytes[r.changes.clone()],
+        )
+    });
     if r.number()? != facts_hash(facts, validated) {
         return None;
     }

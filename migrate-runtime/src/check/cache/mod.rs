@@ -182,6 +182,21 @@ impl Cache {
             .collect();
     }
 
+    /// The schema changes of the stored migration at `index`, as classified when it
+    /// was validated; only meaningful for the migrations [`compare`](Self::compare)
+    /// found unchanged.
+    pub fn changes(&self, index: usize) -> Vec<crate::changes::Change> {
+        self.parsed
+            .records
+            .get(index)
+            .map(|r| {
+                crate::changes::Change::decode(&String::from_utf8_lossy(
+                    &self.data[r.changes.clone()],
+                ))
+            })
+            .unwrap_or_default()
+    }
+
     /// The length of the longest checkpoint.
     pub fn best(&self) -> Option<usize> {
         self.stored.iter().map(|c| c.len).max()
@@ -238,6 +253,7 @@ impl Cache {
     pub fn store(
         self,
         migrations: &[SourceMigration],
+        changes: &[Vec<crate::changes::Change>],
         captured: Vec<(usize, Vec<u8>)>,
         validated: bool,
     ) {
@@ -255,7 +271,11 @@ impl Cache {
         }
         images.sort_by_key(|(len, ..)| std::cmp::Reverse(*len));
         images.truncate(KEPT);
-        let bytes = serialize(&self.context, migrations, validated, &images);
+        let changes: Vec<String> = changes
+            .iter()
+            .map(|c| crate::changes::Change::encode(c))
+            .collect();
+        let bytes = serialize(&self.context, migrations, &changes, validated, &images);
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }

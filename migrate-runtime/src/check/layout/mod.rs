@@ -421,6 +421,7 @@ fn finish(
                     source_id: f.source_id,
                     down,
                     irreversible,
+                    changes: Vec::new(),
                 });
             }
             Err(ds) => diagnostics.extend(ds),

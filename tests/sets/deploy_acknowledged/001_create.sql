@@ -1,0 +1,3 @@
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, bio TEXT);
+CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL, year TEXT);
+INSERT INTO books (title, year) VALUES ('Dune', '1965');

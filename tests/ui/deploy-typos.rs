@@ -1,0 +1,3 @@
+fn main() {
+    let _ = migrate::migrations!("tests/ui/fixtures/deploy_typos");
+}
