@@ -52,3 +52,50 @@ fn the_classification_is_embedded() {
         (ChangeKind::DropColumn, Class::Destructive)
     );
 }
+
+#[test]
+fn a_trial_lists_the_pending_migrations_classification() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.db");
+    let mut conn = migrate::rusqlite::Connection::open(&path)?;
+    ACKNOWLEDGED.runner().to(2).run(&mut conn)?;
+    drop(conn);
+    let trial = ACKNOWLEDGED.trial(&path)?;
+    let pending: Vec<(String, Vec<String>)> = trial
+        .changes()
+        .into_iter()
+        .map(|(m, cs)| (m.to_string(), cs.iter().map(ToString::to_string).collect()))
+        .collect();
+    assert_eq!(
+        pending,
+        [
+            (
+                "003_year_as_integer".to_owned(),
+                vec![
+                    "line 2: tighten-column books.year (tightening): type TEXT -> INTEGER"
+                        .to_owned()
+                ]
+            ),
+            (
+                "004_add_isbn".to_owned(),
+                vec!["line 2: add-column books.isbn (additive)".to_owned()]
+            ),
+            (
+                "005_rename_name".to_owned(),
+                vec![
+                    "line 2: rename-column users.name (renaming): renamed to full_name".to_owned()
+                ]
+            ),
+        ]
+    );
+    let shown = trial.to_string();
+    assert!(
+        shown.contains("003_year_as_integer: ")
+            && shown.contains(
+                "\n  line 2: tighten-column books.year (tightening): type TEXT -> INTEGER\n"
+            )
+            && shown.ends_with("integrity: ok; foreign keys: ok"),
+        "{shown}"
+    );
+    Ok(())
+}

@@ -21,7 +21,7 @@ pub enum Command {
     /// Create the next migration file, numbered like the folder's files.
     New(New),
     /// Run every build-time check on the folder; exit 1 on any problem.
-    Check(Folder),
+    Check(Check),
     /// Show where a database stands; exit 0 up to date, 1 pending, 2 modified or unknown.
     Status(Status),
     /// Apply the pending migrations to a database (created when missing).
@@ -87,6 +87,18 @@ pub struct New {
     /// undoes the migration.
     #[arg(long)]
     pub reversible: bool,
+}
+
+/// `migrate check`.
+#[derive(Debug, Args)]
+pub struct Check {
+    #[command(flatten)]
+    pub folder: Folder,
+    /// Show the classification of the migrations still pending on this database, and
+    /// exit 1 when one of them has a destructive, renaming or tightening change that
+    /// no `-- migrate:allow` line acknowledges.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 /// The database file.

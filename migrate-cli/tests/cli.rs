@@ -1000,3 +1000,64 @@ fn check_notes_another_tools_down_that_fails_the_proof_and_strict_fails() {
         stderr(&out)
     );
 }
+
+#[test]
+fn check_prints_each_migrations_classification_and_gates_pending_ones_on_a_database() {
+    let dir = project(&[
+        (
+            "001_create_users.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, bio TEXT);\n",
+        ),
+        ("002_drop_bio.sql", "ALTER TABLE users DROP COLUMN bio;\n"),
+    ]);
+    let out = migrate(dir.path(), &["check"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "migrations/001_create_users.sql\n  line 1: create-table users (additive)\nmigrations/002_drop_bio.sql\n  line 1: drop-column users.bio (destructive) [not acknowledged]\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    // Opted in from 2: the build's error, with the line to add.
+    let out = migrate(dir.path(), &["check", "--deploy-safety-from", "2"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("-- migrate:allow drop-column users.bio"),
+        "{}",
+        stderr(&out)
+    );
+    // A database at version 1: 002 is pending and not acknowledged.
+    let out = migrate(dir.path(), &["up", "--db", "app.db", "--to", "1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = migrate(dir.path(), &["check", "--db", "app.db"]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        !stdout(&out).contains("001_create_users.sql")
+            && stdout(&out).contains("drop-column users.bio (destructive) [not acknowledged]")
+            && stdout(&out).contains("1 pending migration(s)"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::write(
+        dir.path().join("migrations/002_drop_bio.sql"),
+        "-- migrate:allow drop-column users.bio -- 2.3 no longer reads it\nALTER TABLE users DROP COLUMN bio;\n",
+    )
+    .unwrap();
+    let out = migrate(dir.path(), &["check", "--db", "app.db"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("line 2: drop-column users.bio (destructive) [acknowledged]"),
+        "{}",
+        stdout(&out)
+    );
+    let out = migrate(dir.path(), &["up", "--db", "app.db"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = migrate(dir.path(), &["check", "--db", "app.db"]);
+    assert_eq!(code(&out), 0);
+    assert!(
+        stdout(&out).contains("0 pending migration(s)"),
+        "{}",
+        stdout(&out)
+    );
+}

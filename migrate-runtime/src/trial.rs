@@ -28,6 +28,52 @@ impl Trial {
     pub fn is_ok(&self) -> bool {
         self.integrity.is_empty() && self.violations.is_empty()
     }
+
+    /// Each pending migration the trial applied, with its schema changes classified
+    /// for deploy safety (see [`Migration::changes`](crate::Migration::changes)):
+    /// what a deploy of these migrations does to the code still running.
+    pub fn changes(&self) -> Vec<(&'static crate::Migration, Vec<crate::changes::Change>)> {
+        self.applied
+            .iter()
+            .map(|a| (a.migration, a.migration.changes()))
+            .collect()
+    }
+}
+
+/// The report: each migration applied to the copy with its time, rows changed and
+/// classified schema changes, then the checks' results.
+///
+/// ```text
+/// 002_drop_bio: 3 ms, 0 rows
+///   line 1: drop-column users.bio (destructive)
+/// integrity: ok; foreign keys: ok
+/// ```
+impl std::fmt::Display for Trial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (a, (_, changes)) in self.applied.iter().zip(self.changes()) {
+            writeln!(
+                f,
+                "{}: {} ms, {} rows",
+                a.migration,
+                a.duration.as_millis(),
+                a.rows_changed
+            )?;
+            for change in changes {
+                writeln!(f, "  {change}")?;
+            }
+        }
+        let integrity = if self.integrity.is_empty() {
+            "ok".to_owned()
+        } else {
+            self.integrity.join("; ")
+        };
+        let violations = if self.violations.is_empty() {
+            "ok".to_owned()
+        } else {
+            crate::foreign_keys::describe(&self.violations)
+        };
+        write!(f, "integrity: {integrity}; foreign keys: {violations}")
+    }
 }
 
 impl Migrations {

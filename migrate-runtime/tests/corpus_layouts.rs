@@ -516,3 +516,101 @@ fn the_build_cache_changes_nothing_on_real_sets() {
     let entries = std::fs::read_dir(cache.path()).expect("cache").count();
     assert!(entries > 0, "the checks wrote entries");
 }
+
+/// The classification of every real set that builds: how many changes of each kind,
+/// in kind order. A change to the classification shows here as a diff.
+const CLASSIFIED: &[(&str, &str)] = &[
+    (
+        "atuin/client",
+        "create-table 2, add-column 5, create-index 8, drop-index 1, drop-table 1",
+    ),
+    ("atuin/client-record", "create-table 2, create-index 5"),
+    (
+        "atuin/scripts",
+        "create-table 2, create-index 2, tighten-column 1",
+    ),
+    (
+        "atuin/server-sqlite",
+        "create-table 6, create-index 5, drop-table 1, drop-column 1",
+    ),
+    (
+        "screenpipe",
+        "create-table 29, add-column 60, create-index 82, create-trigger 23, drop-index 26, change-trigger 6, loosen-column 7, drop-column 8, drop-trigger 11, rename-column 1, tighten-column 16",
+    ),
+    (
+        "trailbase/logs",
+        "create-table 1, add-column 1, create-index 4, drop-index 1, loosen-column 1, drop-column 2, tighten-column 2",
+    ),
+    ("trailbase/session", "create-table 3, create-index 4"),
+    (
+        "vaultwarden",
+        "create-table 29, add-column 37, loosen-column 3, drop-table 1, drop-column 2, rename-column 8, tighten-column 5",
+    ),
+    (
+        "plume",
+        "create-table 24, add-column 12, create-index 5, drop-column 2, rename-column 1, tighten-column 33",
+    ),
+    (
+        "karakeep",
+        "create-table 36, add-column 80, create-index 81, drop-index 15, loosen-column 1, drop-table 2, drop-column 5, rename-table 2, rename-column 3, tighten-column 1",
+    ),
+    (
+        "stash",
+        "create-table 58, add-column 74, create-index 100, drop-index 40, loosen-column 3, drop-table 2, drop-column 48, rename-table 4, rename-column 5, tighten-column 41",
+    ),
+    (
+        "pocket-id",
+        "create-table 31, add-column 42, create-index 32, drop-index 2, loosen-column 7, drop-table 9, drop-column 6, rename-table 1, tighten-column 32",
+    ),
+    ("gophish", "create-table 19, add-column 22, rename-column 2"),
+    (
+        "ncps",
+        "create-table 13, add-column 21, create-index 34, drop-index 11, drop-table 1, tighten-column 20",
+    ),
+    (
+        "securedrop-app",
+        "create-table 6, add-column 3, create-index 6, create-view 4, create-trigger 3, change-view 6",
+    ),
+    (
+        "pingvin-share",
+        "create-table 11, add-column 15, create-index 8, drop-index 1, loosen-column 3, drop-column 5, rename-column 1, tighten-column 5",
+    ),
+    (
+        "homarr",
+        "create-table 35, add-column 27, create-index 13, drop-index 1, loosen-column 3, drop-column 11, rename-column 25, tighten-column 6",
+    ),
+];
+
+#[test]
+fn the_real_sets_classifications_are_kept() {
+    let mut got = Vec::new();
+    for &(set, _, functions, expected) in SETS {
+        if matches!(expected, Expected::Err(_)) {
+            continue;
+        }
+        let migrations = check_dir_opts(
+            &corpus(set),
+            set,
+            &Options {
+                functions,
+                ..Options::default()
+            },
+        )
+        .unwrap_or_else(|ds| panic!("{set}: {}", shown(&ds)));
+        let mut counts = std::collections::BTreeMap::new();
+        for change in migrations.iter().flat_map(|m| &m.changes) {
+            *counts.entry(change.kind).or_insert(0) += 1;
+        }
+        let counts: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        got.push((set.to_owned(), counts.join(", ")));
+    }
+    let shown: Vec<String> = got
+        .iter()
+        .map(|(s, c)| format!("    (\"{s}\", \"{c}\"),"))
+        .collect();
+    let expected: Vec<(String, String)> = CLASSIFIED
+        .iter()
+        .map(|(s, c)| ((*s).to_owned(), (*c).to_owned()))
+        .collect();
+    assert_eq!(got, expected, "\n{}", shown.join("\n"));
+}

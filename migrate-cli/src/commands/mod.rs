@@ -16,7 +16,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::New(args) => new::run(&args),
-        Command::Check(folder) => check::run(&folder),
+        Command::Check(args) => check::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Up(args) => up::run(&args),
         Command::Down(args) => down::run(&args),

@@ -22,6 +22,9 @@ pub(super) struct Column {
     /// 0 for an ordinary column, 1 for a virtual table's hidden one, 2 or 3 for a
     /// generated one.
     hidden: i64,
+    /// The table's one `INTEGER PRIMARY KEY` column (the rowid): never NULL,
+    /// whatever its NOT NULL says.
+    rowid: bool,
 }
 
 impl Column {
@@ -153,12 +156,20 @@ fn table_details(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<T
             notnull: r.get::<_, i64>(2)? != 0,
             default: r.get(3)?,
             hidden: r.get(5)?,
+            rowid: false,
         };
         let position: i64 = r.get(4)?;
         if position > 0 {
             pk.push((position, column.key()));
         }
         columns.push(column);
+    }
+    if let [(_, only)] = &pk[..]
+        && let Some(c) = columns
+            .iter_mut()
+            .find(|c| c.key() == *only && c.decl == "INTEGER")
+    {
+        c.rowid = true;
     }
     let mut uniques = BTreeSet::new();
     if !pk.is_empty() {
@@ -670,7 +681,7 @@ fn table_changes(
     }
     for c in &added {
         let line = define_line(&c.key());
-        if c.notnull && c.default.is_none() && c.hidden == 0 {
+        if c.notnull && c.default.is_none() && c.hidden == 0 && !c.rowid {
             push(
                 ChangeKind::TightenColumn,
                 column_object(c),
@@ -699,9 +710,10 @@ fn table_changes(
                 shown_type(&n.decl)
             ));
         }
-        if !o.notnull && n.notnull {
+        let rowid = o.rowid && n.rowid;
+        if !o.notnull && n.notnull && !rowid {
             tighter.push("NOT NULL".to_owned());
-        } else if o.notnull && !n.notnull {
+        } else if o.notnull && !n.notnull && !rowid {
             push(
                 ChangeKind::LoosenColumn,
                 column_object(o),

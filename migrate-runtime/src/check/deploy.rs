@@ -36,18 +36,9 @@ pub(super) fn check(migrations: &[SourceMigration], from: Option<Version>) -> Ve
     for m in migrations {
         let (allows, mut bad) = directives(m);
         problems.append(&mut bad);
-        let mut acknowledged = vec![false; m.changes.len()];
-        for allow in &allows {
-            let matching = m.changes.iter().enumerate().position(|(i, c)| {
-                !acknowledged[i]
-                    && c.needs_acknowledgement()
-                    && c.kind == allow.kind
-                    && c.object.eq_ignore_ascii_case(&allow.object)
-            });
-            match matching {
-                Some(i) => acknowledged[i] = true,
-                None => problems.push(unmatched(m, allow, &acknowledged)),
-            }
+        let (acknowledged, unmatched_allows) = matched(m, &allows);
+        for allow in unmatched_allows {
+            problems.push(unmatched(m, allow, &acknowledged));
         }
         if from.is_some_and(|from| m.version >= from) {
             let missing: Vec<&Change> = m
@@ -63,6 +54,33 @@ pub(super) fn check(migrations: &[SourceMigration], from: Option<Version>) -> Ve
         }
     }
     problems
+}
+
+/// For each change of `m`, whether a directive acknowledges it; and the directives
+/// that match no change. Each directive acknowledges one change.
+fn matched<'a>(m: &SourceMigration, allows: &'a [Allow]) -> (Vec<bool>, Vec<&'a Allow>) {
+    let mut acknowledged = vec![false; m.changes.len()];
+    let mut left = Vec::new();
+    for allow in allows {
+        let matching = m.changes.iter().enumerate().position(|(i, c)| {
+            !acknowledged[i]
+                && c.needs_acknowledgement()
+                && c.kind == allow.kind
+                && c.object.eq_ignore_ascii_case(&allow.object)
+        });
+        match matching {
+            Some(i) => acknowledged[i] = true,
+            None => left.push(allow),
+        }
+    }
+    (acknowledged, left)
+}
+
+/// For each of the changes of `m` (its [`changes`](SourceMigration::changes)),
+/// whether a `-- migrate:allow` line of the migration acknowledges it.
+pub fn acknowledged(m: &SourceMigration) -> Vec<bool> {
+    let (allows, _) = directives(m);
+    matched(m, &allows).0
 }
 
 /// The `-- migrate:allow` directives of a migration, and the problems of those that

@@ -22,6 +22,7 @@ mod validate;
 use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
+pub use deploy::acknowledged;
 pub use source::read_dir;
 pub use validate::{validate, validate_with};
 
