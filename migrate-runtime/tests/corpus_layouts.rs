@@ -556,11 +556,11 @@ const CLASSIFIED: &[(&str, &str)] = &[
     ),
     (
         "stash",
-        "create-table 58, add-column 74, create-index 100, drop-index 40, loosen-column 3, drop-table 2, drop-column 48, rename-table 4, rename-column 5, tighten-column 41",
+        "create-table 58, add-column 74, create-index 100, drop-index 40, loosen-column 3, drop-table 2, drop-column 48, rename-table 4, rename-column 5, tighten-column 39",
     ),
     (
         "pocket-id",
-        "create-table 31, add-column 42, create-index 32, drop-index 2, loosen-column 7, drop-table 9, drop-column 6, rename-table 1, tighten-column 32",
+        "create-table 31, add-column 42, create-index 32, drop-index 2, loosen-column 7, drop-table 9, drop-column 6, rename-table 1, tighten-column 31",
     ),
     ("gophish", "create-table 19, add-column 22, rename-column 2"),
     (

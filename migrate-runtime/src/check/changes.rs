@@ -51,7 +51,7 @@ pub(super) struct Object {
     kind: String,
     name: String,
     table: String,
-    /// The SQL in comparable form (tokens, identifiers unquoted and lower-cased).
+    /// The SQL as stored.
     sql: String,
     /// For a table, its details; for a view, its column names.
     details: Option<Table>,
@@ -61,9 +61,9 @@ pub(super) struct Object {
 /// The objects read, by lower-cased name.
 pub(super) type Shape = BTreeMap<String, Object>;
 
-/// The lower-cased names a migration's DDL statements mention (every word and quoted
-/// identifier of its CREATE, DROP and ALTER statements): the objects it may change.
-/// Empty when it has no DDL statement.
+/// The lower-cased names of the objects a migration's DDL statements create, drop or
+/// alter (and the table an index or trigger is created on, and a table's new name):
+/// the objects it may change. Empty when it has no DDL statement.
 pub(super) fn candidates(statements: &[Statement<'_>]) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for s in statements {
@@ -71,15 +71,137 @@ pub(super) fn candidates(statements: &[Statement<'_>]) -> BTreeSet<String> {
         if !matches!(keyword.as_str(), "CREATE" | "DROP" | "ALTER") {
             continue;
         }
-        for t in &s.tokens {
-            if matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
-                && let Some(id) = t.identifier(s.text)
-            {
-                names.insert(id.to_ascii_lowercase());
+        let w = words(s);
+        // The object name at `i` (after `schema .` when qualified), and where it ends.
+        let name_at = |i: usize| -> Option<(String, usize)> {
+            if w.get(i + 1).is_some_and(|d| d == ".") {
+                Some((w.get(i + 2)?.clone(), i + 3))
+            } else {
+                Some((w.get(i)?.clone(), i + 1))
             }
+        };
+        let mut i = 1;
+        while w
+            .get(i)
+            .is_some_and(|x| matches!(x.as_str(), "temp" | "temporary" | "unique" | "virtual"))
+        {
+            i += 1;
+        }
+        let Some(kind) = w.get(i).cloned() else {
+            continue;
+        };
+        if !matches!(kind.as_str(), "table" | "index" | "view" | "trigger") {
+            continue;
+        }
+        i += 1;
+        let skip = if keyword == "CREATE" {
+            ["if", "not", "exists"].as_slice()
+        } else {
+            ["if", "exists"].as_slice()
+        };
+        if w.get(i).is_some_and(|x| x == "if") {
+            i += skip.len();
+        }
+        let Some((name, after)) = name_at(i) else {
+            continue;
+        };
+        names.insert(name);
+        match (keyword.as_str(), kind.as_str()) {
+            ("CREATE", "index" | "trigger") => {
+                // `ON table`: for a trigger, the first `ON` before its body.
+                let end = w.iter().position(|x| x == "begin").unwrap_or(w.len());
+                if let Some(on) = w[after.min(end)..end].iter().position(|x| x == "on")
+                    && let Some((table, _)) = name_at(after + on + 1)
+                {
+                    names.insert(table);
+                }
+            }
+            ("ALTER", _) => {
+                if w.get(after).is_some_and(|x| x == "rename")
+                    && w.get(after + 1).is_some_and(|x| x == "to")
+                    && let Some(new) = w.get(after + 2)
+                {
+                    names.insert(new.clone());
+                }
+            }
+            _ => {}
         }
     }
     names
+}
+
+/// The changes of a migration whose only DDL creates new objects or adds columns
+/// (`CREATE TABLE|VIEW|TRIGGER|INDEX` without `IF NOT EXISTS`, not `UNIQUE`, not
+/// temporary; `ALTER TABLE … ADD COLUMN`), read from its statements alone: each is
+/// additive, and the schema need not be read. `None` for any other migration.
+pub(super) fn additive_only(sql: &str, statements: &[Statement<'_>]) -> Option<Vec<Change>> {
+    let mut changes = Vec::new();
+    for s in statements {
+        let Some(keyword) = s.keyword() else { continue };
+        if !matches!(keyword.as_str(), "CREATE" | "DROP" | "ALTER") {
+            continue;
+        }
+        let w = words(s);
+        let line = crate::sql::line_column(sql, s.offset).0;
+        // The name at `i`, unquoted as written, after `schema .`; only in `main`.
+        let name_at = |i: usize| -> Option<(String, usize)> {
+            let id = |j: usize| s.tokens.get(j).and_then(|t| t.identifier(s.text));
+            if w.get(i + 1).is_some_and(|d| d == ".") {
+                (w.get(i)? == "main").then_some(())?;
+                Some((id(i + 2)?, i + 3))
+            } else {
+                Some((id(i)?, i + 1))
+            }
+        };
+        let (kind, object) = match (keyword.as_str(), w.get(1).map(String::as_str)) {
+            ("CREATE", Some("table" | "index" | "view" | "trigger" | "virtual")) => {
+                let at = if w[1] == "virtual" { 2 } else { 1 };
+                let kind = match w.get(at).map(String::as_str) {
+                    Some("table") => ChangeKind::CreateTable,
+                    Some("index") => ChangeKind::CreateIndex,
+                    Some("view") => ChangeKind::CreateView,
+                    Some("trigger") => ChangeKind::CreateTrigger,
+                    _ => return None,
+                };
+                if w.get(at + 1).is_some_and(|x| x == "if") {
+                    return None;
+                }
+                (kind, name_at(at + 1)?.0)
+            }
+            ("ALTER", Some("table")) => {
+                let (table, after) = name_at(2)?;
+                if w.get(after).is_none_or(|x| x != "add") {
+                    return None;
+                }
+                let column_at = if w.get(after + 1).is_some_and(|x| x == "column") {
+                    after + 2
+                } else {
+                    after + 1
+                };
+                let column = s.tokens.get(column_at)?.identifier(s.text)?;
+                (ChangeKind::AddColumn, format!("{table}.{column}"))
+            }
+            _ => return None,
+        };
+        // A column added to a table created by the same migration is part of it.
+        let new_table = |c: &Change, table: &str| {
+            c.kind == ChangeKind::CreateTable && c.object.eq_ignore_ascii_case(table)
+        };
+        if kind == ChangeKind::AddColumn
+            && let Some((table, _)) = object.rsplit_once('.')
+            && changes.iter().any(|c| new_table(c, table))
+        {
+            continue;
+        }
+        changes.push(Change {
+            kind,
+            object,
+            detail: String::new(),
+            line,
+        });
+    }
+    changes.sort_by_key(|c| (c.line, c.kind));
+    Some(changes)
 }
 
 /// The objects of the main schema named in `names`, or belonging to a table named
@@ -96,7 +218,7 @@ pub(super) fn shape(conn: &Connection, names: &BTreeSet<String>) -> rusqlite::Re
         .join(",");
     let query = format!(
         "SELECT type, name, tbl_name, sql FROM main.sqlite_schema \
-         WHERE (lower(name) IN ({list}) OR lower(tbl_name) IN ({list})) \
+         WHERE (name COLLATE NOCASE IN ({list}) OR tbl_name COLLATE NOCASE IN ({list})) \
          AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
     );
     let mut stmt = conn.prepare(&query)?;
@@ -127,7 +249,7 @@ pub(super) fn shape(conn: &Connection, names: &BTreeSet<String>) -> rusqlite::Re
                 kind,
                 name,
                 table,
-                sql: comparable(&sql_text),
+                sql: sql_text,
                 details,
                 view_columns,
             },
@@ -137,13 +259,13 @@ pub(super) fn shape(conn: &Connection, names: &BTreeSet<String>) -> rusqlite::Re
 }
 
 fn column_names(conn: &Connection, name: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT name FROM pragma_table_xinfo(?1, 'main')")?;
+    let mut stmt = conn.prepare_cached("SELECT name FROM pragma_table_xinfo(?1, 'main')")?;
     let rows = stmt.query_map([name], |r| r.get::<_, String>(0))?;
     rows.collect()
 }
 
 fn table_details(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<Table> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?1, 'main')",
     )?;
     let mut pk: Vec<(i64, String)> = Vec::new();
@@ -177,12 +299,12 @@ fn table_details(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<T
         uniques.insert(pk.into_iter().map(|(_, c)| c).collect());
     }
     let mut stmt =
-        conn.prepare("SELECT name FROM pragma_index_list(?1, 'main') WHERE \"unique\"")?;
+        conn.prepare_cached("SELECT name FROM pragma_index_list(?1, 'main') WHERE \"unique\"")?;
     let indexes: Vec<String> = stmt
         .query_map([name], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for index in indexes {
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT name FROM pragma_index_info(?1, 'main') WHERE name IS NOT NULL ORDER BY seqno",
         )?;
         let cols: Vec<String> = stmt
@@ -194,7 +316,7 @@ fn table_details(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<T
         }
     }
     let mut foreign_keys = BTreeMap::<i64, (Vec<String>, String, Vec<String>)>::new();
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1, 'main') ORDER BY id, seq",
     )?;
     let mut rows = stmt.query([name])?;
@@ -530,7 +652,7 @@ pub(super) fn diff(
         }
         for name in old.intersection(&new) {
             let (b, a) = (&before[name], &after[name]);
-            if b.sql == a.sql || a.sql.is_empty() {
+            if b.sql == a.sql || a.sql.is_empty() || comparable(&b.sql) == comparable(&a.sql) {
                 continue;
             }
             // Defined again by a CREATE statement; not the SQL that SQLite rewrites
@@ -793,7 +915,9 @@ fn table_changes(
         })
         .collect();
     for (text, named) in &a.checks {
-        if old_checks.contains(text) {
+        // A check that names a column new in this migration constrains that column:
+        // the old code does not write it.
+        if old_checks.contains(text) || named.iter().any(|c| !existing(c)) {
             continue;
         }
         for c in named.iter().filter(|c| existing(c)) {
@@ -837,4 +961,96 @@ fn take<'c>(
 
 fn shown_type(decl: &str) -> &str {
     if decl.is_empty() { "(none)" } else { decl }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The changes of `sql` applied after `setup`, read from the schema.
+    fn from_schema(conn: &Connection, sql: &str) -> Vec<Change> {
+        let statements = crate::sql::statements(sql);
+        let names = candidates(&statements);
+        let before = shape(conn, &names).unwrap();
+        conn.execute_batch(sql).unwrap();
+        let after = shape(conn, &names).unwrap();
+        diff(&before, &after, sql, &statements)
+    }
+
+    #[test]
+    fn migrations_that_only_add_classify_the_same_from_their_statements() {
+        // Random sequences of statements that only add, each migration classified
+        // both ways on the same database.
+        let mut rng = fastrand::Rng::with_seed(17);
+        for round in 0..40 {
+            let conn = Connection::open_in_memory().unwrap();
+            let mut tables: Vec<String> = Vec::new();
+            for m in 0..6 {
+                let mut sql = String::from("-- generated\n");
+                for s in 0..rng.usize(1..5) {
+                    let id = format!("{round}_{m}_{s}");
+                    match (rng.usize(0..6), tables.is_empty()) {
+                        (0, _) | (_, true) => {
+                            let name = if rng.bool() {
+                                format!("T{id}")
+                            } else {
+                                format!("\"t {id}\"")
+                            };
+                            sql.push_str(&format!(
+                                "CREATE TABLE {name} (id INTEGER PRIMARY KEY, a TEXT);\n"
+                            ));
+                            tables.push(name);
+                        }
+                        (1, _) => {
+                            let t = &tables[rng.usize(0..tables.len())];
+                            sql.push_str(&format!("CREATE INDEX i{id} ON {t} (a);\n"));
+                        }
+                        (2, _) => {
+                            let t = &tables[rng.usize(0..tables.len())];
+                            sql.push_str(&format!("CREATE VIEW v{id} AS SELECT id FROM {t};\n"));
+                        }
+                        (3, _) => {
+                            let t = &tables[rng.usize(0..tables.len())];
+                            sql.push_str(&format!(
+                                "CREATE TRIGGER g{id} AFTER INSERT ON {t} BEGIN SELECT 1; END;\n"
+                            ));
+                        }
+                        _ => {
+                            let t = &tables[rng.usize(0..tables.len())];
+                            let column = if rng.bool() { "COLUMN " } else { "" };
+                            sql.push_str(&format!("ALTER TABLE {t} ADD {column}c{id} TEXT;\n"));
+                        }
+                    }
+                }
+                let statements = crate::sql::statements(&sql);
+                let quick = additive_only(&sql, &statements).expect("only adds");
+                assert_eq!(quick, from_schema(&conn, &sql), "{sql}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_migrations_are_read_from_the_schema() {
+        for sql in [
+            "DROP TABLE t",
+            "CREATE TABLE IF NOT EXISTS t (a)",
+            "CREATE UNIQUE INDEX i ON t (a)",
+            "CREATE TEMP TABLE t2 (a)",
+            "ALTER TABLE t RENAME TO u",
+            "ALTER TABLE t DROP COLUMN a",
+        ] {
+            assert_eq!(
+                additive_only(sql, &crate::sql::statements(sql)),
+                None,
+                "{sql}"
+            );
+        }
+        assert_eq!(
+            additive_only(
+                "INSERT INTO t VALUES (1)",
+                &crate::sql::statements("INSERT INTO t VALUES (1)")
+            ),
+            Some(Vec::new())
+        );
+    }
 }

@@ -242,10 +242,18 @@ fn validate_from(
             Some(_) => Some(down::snapshot(conn).map_err(internal)?),
             None => None,
         };
-        let named = classify::candidates(&statements);
+        // What it changes: from its statements when it only adds, else from the
+        // schema read before and after it.
+        let additive = classify::additive_only(&m.sql, &statements);
+        let named = match additive {
+            Some(_) => BTreeSet::new(),
+            None => classify::candidates(&statements),
+        };
         let shape_before = classify::shape(conn, &named).map_err(internal)?;
         run.apply_saving(&mut scope).map_err(internal_or)?;
-        if !named.is_empty() {
+        if let Some(additive) = additive {
+            changes[index] = additive;
+        } else if !named.is_empty() {
             let shape_after = classify::shape(conn, &named).map_err(internal)?;
             changes[index] = classify::diff(&shape_before, &shape_after, &m.sql, &statements);
         }
