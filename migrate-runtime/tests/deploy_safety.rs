@@ -330,3 +330,27 @@ fn a_directive_that_matches_no_change_is_always_an_error() {
         "{twice}"
     );
 }
+
+#[test]
+fn a_rename_is_acknowledged_by_its_old_or_its_new_name() {
+    for directive in [
+        "-- migrate:allow rename-column users.name",
+        "-- migrate:allow rename-column users.full_name",
+    ] {
+        let sql = format!("{directive}\nALTER TABLE users RENAME COLUMN name TO full_name;\n");
+        assert!(
+            check(&[USERS, ("002_rename.sql", &sql)], Some(2)).is_ok(),
+            "{directive}"
+        );
+    }
+    for directive in [
+        "-- migrate:allow rename-table users",
+        "-- migrate:allow rename-table people",
+    ] {
+        let sql = format!("{directive}\nALTER TABLE users RENAME TO people;\n");
+        assert!(
+            check(&[USERS, ("002_rename.sql", &sql)], Some(2)).is_ok(),
+            "{directive}"
+        );
+    }
+}

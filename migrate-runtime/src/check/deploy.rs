@@ -66,7 +66,7 @@ fn matched<'a>(m: &SourceMigration, allows: &'a [Allow]) -> (Vec<bool>, Vec<&'a 
             !acknowledged[i]
                 && c.needs_acknowledgement()
                 && c.kind == allow.kind
-                && c.object.eq_ignore_ascii_case(&allow.object)
+                && names(c).any(|n| n.eq_ignore_ascii_case(&allow.object))
         });
         match matching {
             Some(i) => acknowledged[i] = true,
@@ -74,6 +74,21 @@ fn matched<'a>(m: &SourceMigration, allows: &'a [Allow]) -> (Vec<bool>, Vec<&'a 
         }
     }
     (acknowledged, left)
+}
+
+/// The names a directive may give a change's object: the object, and for a rename
+/// its new name as well (`rename-table novels` for `books` renamed to `novels`,
+/// `rename-column users.full_name` for `users.name`).
+fn names(c: &Change) -> impl Iterator<Item = String> + '_ {
+    let renamed = c
+        .detail
+        .strip_prefix("renamed to ")
+        .filter(|_| matches!(c.kind, ChangeKind::RenameTable | ChangeKind::RenameColumn))
+        .map(|new| match c.object.rsplit_once('.') {
+            Some((table, _)) if c.kind == ChangeKind::RenameColumn => format!("{table}.{new}"),
+            _ => new.to_owned(),
+        });
+    std::iter::once(c.object.clone()).chain(renamed)
 }
 
 /// For each of the changes of `m` (its [`changes`](SourceMigration::changes)),
