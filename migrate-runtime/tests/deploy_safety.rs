@@ -354,3 +354,24 @@ fn a_rename_is_acknowledged_by_its_old_or_its_new_name() {
         );
     }
 }
+
+#[test]
+fn the_other_rebuild_order_renames_the_old_table_first() {
+    assert_eq!(
+        last(&[
+            BOOKS,
+            (
+                "002_year.sql",
+                "ALTER TABLE books RENAME TO books_old;
+CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL, year INTEGER, isbn TEXT);
+INSERT INTO books (id, title, year) SELECT id, title, CAST(year AS INTEGER) FROM books_old;
+DROP TABLE books_old;
+"
+            )
+        ]),
+        [
+            "line 2: add-column books.isbn (additive)",
+            "line 2: tighten-column books.year (tightening): type TEXT -> INTEGER"
+        ]
+    );
+}

@@ -171,10 +171,12 @@ pub(super) fn first_failure(conn: &Connection) -> rusqlite::Result<Option<(Probe
     }
     let dangling: Option<(String, String, String)> = conn
         .prepare(
+            // `NOT IN` a list read once: a subquery per foreign key would scan the
+            // schema once per key.
             "SELECT m.name, f.\"from\", f.\"table\" FROM sqlite_schema AS m
              JOIN pragma_foreign_key_list(m.name) AS f
-             WHERE m.type = 'table' AND NOT EXISTS
-                 (SELECT 1 FROM sqlite_schema AS p WHERE p.type = 'table' AND p.name = f.\"table\" COLLATE NOCASE)
+             WHERE m.type = 'table' AND lower(f.\"table\") NOT IN
+                 (SELECT lower(p.name) FROM sqlite_schema AS p WHERE p.type = 'table')
              ORDER BY m.rowid",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
