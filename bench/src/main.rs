@@ -12,6 +12,9 @@
 //!
 //! `--quick` stops the scaling at 1,000 migrations. `--write-set DIR N` writes the
 //! synthetic set of `N` migrations into `DIR` (used by `bench/build-cost.sh`).
+//! `--remote` applies the example set and 1,000 synthetic migrations to a libSQL
+//! server on loopback (`turso --sync-server`, which must be on the PATH), one HTTP
+//! round trip per migration, against the same sets applied to a local file.
 //! `--phases DIR` times each part of the macro's work on a folder, with and without
 //! the build cache; run from a dev build it shows what the macro costs at
 //! `opt-level = 0`, as in a user's build.
@@ -55,6 +58,7 @@ fn main() -> Result<()> {
             return Ok(());
         }
         [flag, dir] if flag == "--phases" => return phases(Path::new(dir)),
+        [flag] if flag == "--remote" => return remote(),
         [flag, dir, n] if flag == "--write-set" => {
             std::fs::create_dir_all(dir)?;
             return Ok(generate::write_set(Path::new(dir), n.parse()?)?);
@@ -370,5 +374,58 @@ fn phases(dir: &Path) -> Result<()> {
         "\nCREATE TABLE edited_first (id INTEGER PRIMARY KEY);\n",
     )?;
     timed("first migration edited")?;
+    Ok(())
+}
+
+/// The fresh apply over HTTP to `turso --sync-server` on loopback, against a local
+/// file, for the example set and 1,000 synthetic migrations.
+fn remote() -> Result<()> {
+    use std::net::TcpListener;
+    let work = tempfile::tempdir()?;
+    let example = check::check_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations"),
+        "migrations",
+    )
+    .map_err(|d| format!("{d:?}"))?;
+    let generated = work.path().join("generated");
+    std::fs::create_dir_all(&generated)?;
+    generate::write_set(&generated, 1000)?;
+    let generated = check::read_dir(&generated, "m").map_err(|d| format!("{d:?}"))?;
+    println!("fresh apply over HTTP (turso --sync-server on loopback) against a local file\n");
+    for (label, sources) in [("example set", example), ("1,000 synthetic", generated)] {
+        let set = Migrations::from_sources(sources);
+        let mut conn = Connection::open(work.path().join(format!("{}.db", set.len())))?;
+        let started = Instant::now();
+        set.run(&mut conn)?;
+        let local = started.elapsed();
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut server = Command::new("turso")
+            .arg("--sync-server")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(work.path().join(format!("remote-{}.db", set.len())))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let mut db = migrate::remote::Remote::new(&format!("http://127.0.0.1:{port}"))?;
+        let waited = Instant::now();
+        while set.status(&db).is_err() && waited.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let started = Instant::now();
+        let result = set.run(&mut db);
+        let remote = started.elapsed();
+        let _ = server.kill();
+        let _ = server.wait();
+        let report = result?;
+        println!(
+            "   {label:<16} {} migrations   local file {:>9.1} ms   remote {:>9.1} ms ({} applied)   ratio {:.2}   {:.2} ms per migration over HTTP",
+            set.len(),
+            local.as_secs_f64() * 1e3,
+            remote.as_secs_f64() * 1e3,
+            report.applied.len(),
+            remote.as_secs_f64() / local.as_secs_f64(),
+            remote.as_secs_f64() * 1e3 / set.len() as f64
+        );
+    }
     Ok(())
 }

@@ -35,6 +35,19 @@ pub enum Error {
         versions: Vec<crate::Version>,
     },
 
+    /// A remote database (`remote::Remote`, feature `remote`) could not be reached,
+    /// refused the request, or is not a libSQL/Turso primary; nothing more was changed
+    /// (a migration applied before stays applied).
+    #[error("{url}: {message}")]
+    Remote {
+        /// The server's address.
+        url: String,
+        /// The HTTP status, when the server answered with an error status.
+        status: Option<u16>,
+        /// What went wrong, with the server's own message when it gave one.
+        message: String,
+    },
+
     /// Going down would undo a migration that has no down script, or one that never
     /// runs; nothing was changed.
     #[error(

@@ -32,6 +32,7 @@
 //! ```
 
 pub mod adopt;
+mod backend;
 pub mod build;
 pub mod changes;
 #[cfg(feature = "check")]
@@ -45,12 +46,15 @@ pub mod import;
 mod layout;
 mod migration;
 pub mod name;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod rules;
 mod run;
 pub mod schema;
 pub mod sql;
 mod trial;
 
+pub use backend::Database;
 pub use checksum::checksum;
 pub use error::{Error, Stale};
 pub use foreign_keys::Violation;

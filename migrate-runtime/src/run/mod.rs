@@ -13,6 +13,7 @@ mod rollback;
 mod stale;
 mod status;
 
+use crate::backend::Database;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -83,8 +84,11 @@ impl Migrations {
     /// [`Error::AdoptMismatch`]. In a debug build, [`Error::Stale`] when a file was added
     /// to, removed from or changed in the folder the set was built from since the build
     /// (the crate's `build.rs` lacks `migrate::build::rerun_if_changed`).
-    pub fn run(&self, conn: &mut Connection) -> Result<Report> {
-        self.runner().run(conn)
+    ///
+    /// `db` is a `rusqlite::Connection`, or with the `remote` feature a
+    /// `remote::Remote` libSQL/Turso primary (see [`Database`]).
+    pub fn run<D: Database + ?Sized>(&self, db: &mut D) -> Result<Report> {
+        self.runner().run(db)
     }
 
     /// A runner with options, such as [`Runner::allow_out_of_order`].
@@ -109,7 +113,19 @@ impl Migrations {
     ///
     /// In a debug build, [`Error::Stale`] when the folder the set was built from has
     /// changed since (see [`Runner::run`]).
-    pub fn status(&self, conn: &Connection) -> Result<Status> {
+    pub fn status<D: Database + ?Sized>(&self, db: &D) -> Result<Status> {
+        db.read_status(self)
+    }
+
+    /// [`status`](Self::status) from a history read by another backend.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn status_from(&self, history: Vec<AppliedMigration>) -> Result<Status> {
+        stale::check(self)?;
+        Ok(compare(self, history))
+    }
+
+    /// [`status`](Self::status) on a local connection.
+    pub(crate) fn status_local(&self, conn: &Connection) -> Result<Status> {
         stale::check(self)?;
         Ok(compare(self, read_history(conn)?))
     }
@@ -169,7 +185,64 @@ impl<'a> Runner<'a> {
     ///
     /// As [`Migrations::run`], and [`Error::Backup`] when the backup asked for with
     /// [`backup_to`](Self::backup_to) cannot be written (nothing is applied then).
-    pub fn run(&self, conn: &mut Connection) -> Result<Report> {
+    pub fn run<D: Database + ?Sized>(&self, db: &mut D) -> Result<Report> {
+        db.apply_pending(self)
+    }
+
+    /// [`run`](Self::run) for a backend that applies one migration at a time, each
+    /// atomically with its history row: the same checks and plan as on a local
+    /// connection from `history`, then `apply` for each pending migration, which
+    /// gives its duration and rows changed, or `None` when another process applied
+    /// it first.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn run_planned(
+        &self,
+        history: Vec<AppliedMigration>,
+        mut apply: impl FnMut(&'static Migration) -> Result<Option<(std::time::Duration, u64)>>,
+    ) -> Result<Report> {
+        stale::check(self.migrations)?;
+        let mut report = Report {
+            applied: Vec::new(),
+            warnings: self.warnings(),
+            backup: None,
+            imported: None,
+            adopted: None,
+            reverted: Vec::new(),
+        };
+        let status = compare(self.migrations, history);
+        self.verify(&status)?;
+        if !status.unknown.is_empty() {
+            report.warnings.push(Warning::UnknownApplied {
+                versions: status.unknown.iter().map(|a| a.version).collect(),
+            });
+        }
+        events::warned(&report.warnings);
+        for m in status.out_of_order() {
+            log::warn!(target: "migrate", "applying {m} out of order, below the latest applied migration (allowed by `allow_out_of_order`)");
+        }
+        for migration in self.pending(status) {
+            events::started(self.hook, migration);
+            if let Some((duration, rows_changed)) = apply(migration)? {
+                let done = Applied {
+                    migration,
+                    duration,
+                    rows_changed,
+                };
+                events::applied(self.hook, &done);
+                report.applied.push(done);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Whether [`backup_to`](Self::backup_to) was asked for.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn wants_backup(&self) -> bool {
+        self.backup_to.is_some()
+    }
+
+    /// [`run`](Self::run) on a local connection.
+    pub(crate) fn run_local(&self, conn: &mut Connection) -> Result<Report> {
         let conn: &Connection = conn;
         stale::check(self.migrations)?;
         let mut report = Report {
