@@ -19,6 +19,7 @@
 //! before it succeeded, and `ROLLBACK` when `COMMIT` did not run. A failing statement
 //! leaves nothing behind: no statement of the migration and no history row.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -31,12 +32,15 @@ use crate::{AppliedMigration, Error, Migration, Migrations, Report, Result, Runn
 const READ_HISTORY: &str = "SELECT version, name, checksum, chain, applied_at, duration_ms FROM schema_migrations ORDER BY version";
 
 /// A libSQL/Turso database reached over HTTP: `Remote::new(url)?.auth_token(token)`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Remote {
     url: String,
     pipeline: String,
     token: Option<String>,
     agent: ureq::Agent,
+    /// Whether each pipeline ends with a `close` request, which frees the stream on
+    /// servers that keep it open; tursodb refuses it, and is then sent none.
+    close: AtomicBool,
 }
 
 impl Remote {
@@ -68,6 +72,7 @@ impl Remote {
                 .timeout_connect(Duration::from_secs(10))
                 .timeout(Duration::from_secs(300))
                 .build(),
+            close: AtomicBool::new(true),
         })
     }
 
@@ -94,7 +99,28 @@ impl Remote {
     /// Sends one pipeline of `requests` and returns each request's result: `Ok` with
     /// its response, or `Err` with the server's message.
     fn pipeline(&self, requests: Vec<Value>) -> Result<Vec<std::result::Result<Value, String>>> {
+        let close = self.close.load(Ordering::Relaxed);
+        match self.send(requests.clone(), close) {
+            // A server that does not know `close` refused the whole pipeline before
+            // running any of it: send it again without.
+            Err(Error::Remote { message, .. }) if close && message.contains("close") => {
+                self.close.store(false, Ordering::Relaxed);
+                self.send(requests, false)
+            }
+            other => other,
+        }
+    }
+
+    /// [`pipeline`](Self::pipeline), with a `close` request at the end when `close`.
+    fn send(
+        &self,
+        mut requests: Vec<Value>,
+        close: bool,
+    ) -> Result<Vec<std::result::Result<Value, String>>> {
         let count = requests.len();
+        if close {
+            requests.push(json!({"type": "close"}));
+        }
         let body = json!({ "baton": null, "requests": requests }).to_string();
         let mut request = self
             .agent
@@ -149,10 +175,11 @@ impl Remote {
         let results = answer
             .get("results")
             .and_then(Value::as_array)
-            .filter(|r| r.len() == count)
+            .filter(|r| r.len() == count + usize::from(close))
             .ok_or_else(not_libsql)?;
         results
             .iter()
+            .take(count)
             .map(|r| match r.get("type").and_then(Value::as_str) {
                 Some("ok") => Ok(Ok(r.get("response").cloned().unwrap_or(Value::Null))),
                 Some("error") => Ok(Err(message_of(r.get("error")))),
