@@ -65,7 +65,7 @@ pub(super) fn snapshot(conn: &Connection) -> rusqlite::Result<Snapshot> {
 /// and comments, words upper-cased and quoted identifiers unquoted and upper-cased
 /// (SQLite quotes a table's name when `ALTER TABLE … RENAME` rewrites its SQL, and
 /// compares ASCII names without case), other tokens as written.
-fn comparable(sql: &str) -> String {
+pub(super) fn comparable(sql: &str) -> String {
     use crate::sql::TokenKind;
     let mut out = String::with_capacity(sql.len());
     for token in crate::sql::tokenize(sql) {

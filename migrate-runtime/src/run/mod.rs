@@ -7,6 +7,7 @@
 mod apply;
 mod events;
 mod history;
+mod plan;
 mod repair;
 mod report;
 mod rollback;
@@ -189,70 +190,11 @@ impl<'a> Runner<'a> {
         db.apply_pending(self)
     }
 
-    /// [`run`](Self::run) for a backend that applies one migration at a time, each
-    /// atomically with its history row: the same checks and plan as on a local
-    /// connection from `history`, then `apply` for each pending migration, which
-    /// gives its duration and rows changed, or `None` when another process applied
-    /// it first.
-    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    pub(crate) fn run_planned(
-        &self,
-        history: Vec<AppliedMigration>,
-        mut apply: impl FnMut(&'static Migration) -> Result<Option<(std::time::Duration, u64)>>,
-    ) -> Result<Report> {
-        stale::check(self.migrations)?;
-        let mut report = Report {
-            applied: Vec::new(),
-            warnings: self.warnings(),
-            backup: None,
-            imported: None,
-            adopted: None,
-            reverted: Vec::new(),
-        };
-        let status = compare(self.migrations, history);
-        self.verify(&status)?;
-        if !status.unknown.is_empty() {
-            report.warnings.push(Warning::UnknownApplied {
-                versions: status.unknown.iter().map(|a| a.version).collect(),
-            });
-        }
-        events::warned(&report.warnings);
-        for m in status.out_of_order() {
-            log::warn!(target: "migrate", "applying {m} out of order, below the latest applied migration (allowed by `allow_out_of_order`)");
-        }
-        for migration in self.pending(status) {
-            events::started(self.hook, migration);
-            if let Some((duration, rows_changed)) = apply(migration)? {
-                let done = Applied {
-                    migration,
-                    duration,
-                    rows_changed,
-                };
-                events::applied(self.hook, &done);
-                report.applied.push(done);
-            }
-        }
-        Ok(report)
-    }
-
-    /// Whether [`backup_to`](Self::backup_to) was asked for.
-    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    pub(crate) fn wants_backup(&self) -> bool {
-        self.backup_to.is_some()
-    }
-
     /// [`run`](Self::run) on a local connection.
     pub(crate) fn run_local(&self, conn: &mut Connection) -> Result<Report> {
         let conn: &Connection = conn;
         stale::check(self.migrations)?;
-        let mut report = Report {
-            applied: Vec::new(),
-            warnings: self.warnings(),
-            backup: None,
-            imported: None,
-            adopted: None,
-            reverted: Vec::new(),
-        };
+        let mut report = self.new_report();
         // The startup check: one row. Any error (no table yet, a busy database, another
         // tool's table) takes the slow path, which reports it properly.
         if self.is_up_to_date(conn) {
@@ -276,18 +218,7 @@ impl<'a> Runner<'a> {
             pending: VecDeque::new(),
             scope: None,
         };
-        let status = compare(self.migrations, history);
-        self.verify(&status)?;
-        if !status.unknown.is_empty() {
-            report.warnings.push(Warning::UnknownApplied {
-                versions: status.unknown.iter().map(|a| a.version).collect(),
-            });
-        }
-        events::warned(&report.warnings);
-        for m in status.out_of_order() {
-            log::warn!(target: "migrate", "applying {m} out of order, below the latest applied migration (allowed by `allow_out_of_order`)");
-        }
-        state.pending = self.pending(status);
+        state.pending = self.plan(history, &mut report)?;
         if state.pending.is_empty() {
             return Ok(report);
         }
