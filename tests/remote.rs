@@ -422,3 +422,18 @@ fn a_migrated_file_replicated_by_litestream_restores_fully_applied() -> TestResu
     assert_eq!(email, "grace@example.com");
     Ok(())
 }
+
+/// The seam keeps the local calls as they were: a connection, a `&mut Connection`
+/// variable, and `status` inside a transaction.
+#[test]
+fn local_callers_compile_and_run_unchanged() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut conn = migrate::rusqlite::Connection::open(dir.path().join("app.db"))?;
+    let borrowed: &mut migrate::rusqlite::Connection = &mut conn;
+    assert_eq!(V1.run(borrowed)?.applied.len(), V1.len());
+    let tx = conn.transaction()?;
+    assert_eq!(V1.status(&tx)?.applied.len(), V1.len());
+    tx.commit()?;
+    assert!(V1.runner().run(&mut conn)?.applied.is_empty());
+    Ok(())
+}

@@ -37,3 +37,27 @@ impl Database for Connection {
         migrations.status_local(self)
     }
 }
+
+/// A transaction's connection, as `&tx` was passed before `run` and `status` took a
+/// [`Database`]: `status` reads inside it; `run` fails as it always did there, since
+/// each migration needs a transaction of its own.
+impl Database for rusqlite::Transaction<'_> {
+    fn apply_pending(&mut self, runner: &Runner<'_>) -> Result<Report> {
+        runner.run_local(self)
+    }
+
+    fn read_status(&self, migrations: &Migrations) -> Result<Status> {
+        migrations.status_local(self)
+    }
+}
+
+/// As for [`rusqlite::Transaction`].
+impl Database for rusqlite::Savepoint<'_> {
+    fn apply_pending(&mut self, runner: &Runner<'_>) -> Result<Report> {
+        runner.run_local(self)
+    }
+
+    fn read_status(&self, migrations: &Migrations) -> Result<Status> {
+        migrations.status_local(self)
+    }
+}

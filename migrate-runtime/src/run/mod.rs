@@ -191,8 +191,7 @@ impl<'a> Runner<'a> {
     }
 
     /// [`run`](Self::run) on a local connection.
-    pub(crate) fn run_local(&self, conn: &mut Connection) -> Result<Report> {
-        let conn: &Connection = conn;
+    pub(crate) fn run_local(&self, conn: &Connection) -> Result<Report> {
         stale::check(self.migrations)?;
         let mut report = self.new_report();
         // The startup check: one row. Any error (no table yet, a busy database, another
