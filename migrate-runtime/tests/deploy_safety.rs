@@ -375,3 +375,71 @@ DROP TABLE books_old;
         ]
     );
 }
+
+#[test]
+fn what_goes_with_a_table_and_what_a_rebuild_leaves_out() {
+    let with_extras = (
+        "002_extras.sql",
+        "CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN SELECT 1; END;\nCREATE VIEW names AS SELECT id, name, bio FROM users;\n",
+    );
+    // A dropped table takes its indexes and triggers: only the table is reported.
+    assert_eq!(
+        last(&[
+            USERS,
+            with_extras,
+            ("003_drop.sql", "DROP VIEW names;\nDROP TABLE users;\n")
+        ]),
+        [
+            "line 1: drop-view names (destructive)",
+            "line 2: drop-table users (destructive)"
+        ]
+    );
+    // A rebuild that does not create the trigger again drops it (at its `DROP
+    // TABLE`); a loosened column is additive; a view defined again without a column
+    // drops that column for its readers.
+    assert_eq!(
+        last(&[
+            USERS,
+            with_extras,
+            (
+                "003_rebuild.sql",
+                "DROP VIEW names;
+CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, bio TEXT);
+INSERT INTO users_new SELECT id, name, bio FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+CREATE INDEX users_name ON users (name);
+CREATE VIEW names AS SELECT id, name FROM users;
+"
+            )
+        ]),
+        [
+            "line 2: loosen-column users.name (additive): NOT NULL removed",
+            "line 4: drop-trigger users_audit (destructive)",
+            "line 7: drop-column names.bio (destructive): no longer in the view"
+        ]
+    );
+    // A view that loses a column it had: that column is dropped for its readers.
+    assert_eq!(
+        last(&[
+            USERS,
+            with_extras,
+            (
+                "003_view.sql",
+                "DROP VIEW names;\nCREATE VIEW names AS SELECT id, name FROM users;\n"
+            )
+        ]),
+        ["line 2: drop-column names.bio (destructive): no longer in the view"]
+    );
+    // Nothing happens: nothing is reported.
+    assert!(
+        last(&[
+            USERS,
+            (
+                "002_again.sql",
+                "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, bio TEXT);\n"
+            )
+        ])
+        .is_empty()
+    );
+}

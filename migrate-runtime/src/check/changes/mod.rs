@@ -150,9 +150,10 @@ pub(super) fn diff(
                 _ => (ChangeKind::DropTrigger, &["drop", "trigger"]),
             };
             // A trigger or index that goes with a table dropped in a rebuild and is
-            // not created again is dropped all the same.
+            // not created again is dropped all the same, by that `DROP TABLE`.
             let line = script
                 .starting(start, name)
+                .or_else(|| script.starting(&["drop", "table"], &owner))
                 .unwrap_or_else(|| script.mentioning(name));
             push(k, o.name.clone(), String::new(), line);
         }
