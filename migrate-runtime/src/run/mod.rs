@@ -201,12 +201,7 @@ impl<'a> Runner<'a> {
             return Ok(report);
         }
         let sqlite = |e| Error::from_sqlite(e, conn);
-        let timeout: i64 = conn
-            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
-            .map_err(sqlite)?;
-        if timeout <= 0 {
-            conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(sqlite)?;
-        }
+        default_busy_timeout(conn)?;
         report.adopted = crate::adopt::adopt(conn, self.migrations)?;
         report.imported = crate::import::import(conn, self.migrations, self.allow_out_of_order)?;
 
@@ -455,4 +450,17 @@ impl<'a> Runner<'a> {
         }
         Ok(())
     }
+}
+
+/// Gives `conn` [`DEFAULT_BUSY_TIMEOUT`] when it has no busy timeout, so that a
+/// process waits for another one's migration instead of failing at once.
+fn default_busy_timeout(conn: &Connection) -> Result<()> {
+    let sqlite = |e| Error::from_sqlite(e, conn);
+    let timeout: i64 = conn
+        .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+        .map_err(sqlite)?;
+    if timeout <= 0 {
+        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(sqlite)?;
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use rusqlite::{Connection, MAIN_DB, Transaction, TransactionBehavior};
 use super::apply::{apply, apply_without_transaction, lock_file};
 use super::history::{read_history, read_tip, stored};
 use super::status::compare;
-use super::{Applied, DEFAULT_BUSY_TIMEOUT, Report, stale};
+use super::{Applied, Report, stale};
 use crate::foreign_keys::{self, Scope};
 use crate::rules::Settings;
 use crate::{Error, Migration, Migrations, Result, Version};
@@ -79,12 +79,7 @@ impl Migrations {
             return Ok(report);
         }
         let sqlite = |e| Error::from_sqlite(e, conn);
-        let timeout: i64 = conn
-            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
-            .map_err(sqlite)?;
-        if timeout <= 0 {
-            conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(sqlite)?;
-        }
+        super::default_busy_timeout(conn)?;
         let plan = self.plan(conn, versions)?;
         if conn.is_readonly(MAIN_DB).map_err(sqlite)? {
             return Err(Error::read_only(conn));
