@@ -34,5 +34,6 @@ pub use rusqlite;
 
 #[doc(hidden)]
 pub mod __private {
+    pub use migrate_runtime::packed::Packed;
     pub use migrate_runtime::{Function, Migration};
 }

@@ -293,13 +293,23 @@ fn expand(input: &Input) -> syn::Result<String> {
 /// The `Migrations` expression, with an `include_bytes!` per file so that editing one rebuilds.
 ///
 /// The whole expression is written as source text, for the compiler's lexer to read
-/// in one piece: with a thousand migrations, building it token by token in the
-/// unoptimised macro took longer than the compiler's own work on it.
+/// in one piece, and the set in its [packed](migrate_runtime::packed) form: two
+/// literals, where a thousand `Migration::new(…)` calls cost the compiler more than
+/// the rest of a rebuild.
 fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path) -> String {
     crate::track::path(dir);
-    let mut out = String::from("{");
-    out.push_str(&array_source(migrations));
-    out.push_str("::migrate::Migrations::from_static(&MIGRATIONS).with_functions(&[");
+    let (text, table) = migrate_runtime::packed::encode(migrations);
+    let mut out = String::with_capacity(text.len() + table.len() * 4 + migrations.len() * 128);
+    out.push('{');
+    rebuild_markers(&mut out, migrations);
+    // `{:?}` of a `str` is a Rust string literal.
+    let _ = write!(
+        out,
+        "::migrate::Migrations::from_packed(::migrate::__private::Packed::new({}, {text:?}, ",
+        migrations.len()
+    );
+    byte_string(&mut out, &table);
+    out.push_str(")).with_functions(&[");
     for (name, arity) in options.functions {
         let _ = write!(
             out,
@@ -323,17 +333,12 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path
     out
 }
 
-/// `fn _rebuild_when_edited() { … }` with one `include_bytes!` per file, then
-/// `static MIGRATIONS: [Migration; N] = […];`, as Rust source.
+/// `fn _rebuild_when_edited() { … }` with one `include_bytes!` per file, as Rust
+/// source.
 ///
 /// The markers sit in a function nobody calls: the compiler still reads each file
 /// and rebuilds when one changes, without evaluating a constant per file.
-fn array_source(migrations: &[SourceMigration]) -> String {
-    let size: usize = migrations
-        .iter()
-        .map(|m| m.sql.len() + m.down.as_ref().map_or(0, |d| d.sql.len() + 512) + 512)
-        .sum();
-    let mut out = String::with_capacity(size + 256);
+fn rebuild_markers(out: &mut String, migrations: &[SourceMigration]) {
     out.push_str("#[allow(dead_code)] fn _rebuild_when_edited() {");
     for m in migrations {
         let path = m.path.to_string_lossy();
@@ -345,54 +350,21 @@ fn array_source(migrations: &[SourceMigration]) -> String {
             let _ = write!(out, "let _ = ::core::include_bytes!({path:?});");
         }
     }
-    let _ = write!(
-        out,
-        "}} static MIGRATIONS: [::migrate::__private::Migration; {}] = [",
-        migrations.len()
-    );
-    for m in migrations {
-        // `{:?}` of a `str` is a Rust string literal.
-        let _ = write!(
-            out,
-            "::migrate::__private::Migration::new({}i128, {:?}, {:?}, {:?}, *",
-            m.version, m.name, m.file_name, m.sql
-        );
-        byte_string(&mut out, &m.checksum);
-        out.push_str(", *");
-        byte_string(&mut out, &m.chain);
-        out.push(')');
-        if !m.transaction {
-            out.push_str(".without_transaction()");
-        }
-        if !m.source_id.is_empty() {
-            let _ = write!(out, ".with_source_id({:?})", m.source_id);
-        }
-        if let Some(unused) = &m.irreversible {
-            let _ = write!(out, ".irreversible_because({:?})", unused.reason);
-        }
-        if !m.changes.is_empty() {
-            let encoded = migrate_runtime::changes::Change::encode(&m.changes);
-            let _ = write!(out, ".with_changes({encoded:?})");
-        }
-        if let Some(down) = &m.down {
-            let _ = write!(out, ".with_down({:?}, {:?}, *", down.file_name, down.sql);
-            byte_string(&mut out, &down.checksum);
-            let _ = write!(out, ", {})", down.transaction);
-        }
-        out.push(',');
-    }
-    out.push_str("];");
-    out
+    out.push('}');
 }
 
-/// `b"\x..\x.."`: one token for 32 bytes.
+/// `b"…"`: printable ASCII as itself, other bytes escaped; one token.
 fn byte_string(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push_str("b\"");
     for &b in bytes {
-        out.push_str("\\x");
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
+        if b.is_ascii_graphic() && b != b'"' && b != b'\\' || b == b' ' {
+            out.push(char::from(b));
+        } else {
+            out.push_str("\\x");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
     }
     out.push('"');
 }
@@ -438,7 +410,7 @@ mod tests {
             .parse::<TokenStream>()?
             .to_string();
         assert_eq!(out.matches("include_bytes").count(), 2);
-        assert_eq!(out.matches("Migration :: new").count(), 2);
+        assert_eq!(out.matches("Packed :: new (2").count(), 1);
         assert_eq!(
             emit(&ms, &check::Options::default(), dir.path()),
             emit(&ms, &check::Options::default(), dir.path())

@@ -46,6 +46,7 @@ pub mod import;
 mod layout;
 mod migration;
 pub mod name;
+pub mod packed;
 #[cfg(feature = "remote")]
 pub mod remote;
 pub mod rules;

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::packed::Packed;
+
 /// A migration's version: the number its file name starts with, kept exactly, also
 /// beyond 64 bits (20-digit versions exist in real folders). `schema_migrations` stores
 /// it as an integer when it fits in one, else as zero-padded decimal text (see
@@ -261,7 +263,7 @@ impl fmt::Display for Migration {
 /// Apply it with [`run`](Self::run), inspect a database with [`status`](Self::status).
 #[derive(Debug, Clone, Copy)]
 pub struct Migrations {
-    migrations: &'static [Migration],
+    migrations: Set,
     functions: &'static [Function],
     collations: &'static [&'static str],
     unvalidated: &'static [&'static str],
@@ -289,9 +291,27 @@ impl fmt::Display for Function {
     }
 }
 
+/// Where a set's migrations are: a slice, or the [`Packed`] form the macro embeds.
+#[derive(Debug, Clone, Copy)]
+enum Set {
+    Slice(&'static [Migration]),
+    Packed(Packed),
+}
+
 impl Migrations {
-    /// A set from migrations sorted by version, with unique versions. The macro calls this.
+    /// A set from migrations sorted by version, with unique versions.
     pub const fn from_static(migrations: &'static [Migration]) -> Self {
+        Self::with_set(Set::Slice(migrations))
+    }
+
+    /// A set from its [packed](crate::packed) form, sorted by version, with unique
+    /// versions. The macro calls this.
+    #[doc(hidden)]
+    pub const fn from_packed(packed: Packed) -> Self {
+        Self::with_set(Set::Packed(packed))
+    }
+
+    const fn with_set(migrations: Set) -> Self {
         Self {
             migrations,
             functions: &[],
@@ -421,36 +441,43 @@ impl Migrations {
 
     /// The migrations, in version order.
     pub fn iter(&self) -> std::slice::Iter<'static, Migration> {
-        self.migrations.iter()
+        self.as_slice().iter()
     }
 
-    /// The migrations as a slice, in version order.
-    pub const fn as_slice(&self) -> &'static [Migration] {
-        self.migrations
+    /// The migrations as a slice, in version order. For a set embedded by the macro,
+    /// the first call unpacks it (see [`packed`](crate::packed)).
+    pub fn as_slice(&self) -> &'static [Migration] {
+        match self.migrations {
+            Set::Slice(migrations) => migrations,
+            Set::Packed(packed) => packed.migrations(),
+        }
     }
 
     /// How many migrations there are.
     pub const fn len(&self) -> usize {
-        self.migrations.len()
+        match self.migrations {
+            Set::Slice(migrations) => migrations.len(),
+            Set::Packed(packed) => packed.len(),
+        }
     }
 
     /// Whether there are none.
     pub const fn is_empty(&self) -> bool {
-        self.migrations.is_empty()
+        self.len() == 0
     }
 
     /// The migration with this version.
     pub fn get(&self, version: Version) -> Option<&'static Migration> {
-        let index = self
-            .migrations
+        let migrations = self.as_slice();
+        let index = migrations
             .binary_search_by_key(&version, Migration::version)
             .ok()?;
-        Some(&self.migrations[index])
+        migrations.get(index)
     }
 
     /// The highest version, if there are migrations.
     pub fn latest_version(&self) -> Option<Version> {
-        self.migrations.last().map(Migration::version)
+        self.as_slice().last().map(Migration::version)
     }
 }
 

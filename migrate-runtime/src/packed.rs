@@ -1,0 +1,286 @@
+//! The form in which `migrations!` embeds a set: all its texts in one string literal
+//! and everything else in one byte string, unpacked into [`Migration`]s the first
+//! time the program asks for them.
+//!
+//! A thousand `Migration::new(…)` expressions cost the compiler more than the rest of
+//! a rebuild (type checking a constant of a thousand calls, then code for it); two
+//! literals cost it almost nothing. Unpacking a thousand migrations takes some
+//! microseconds, once per process (per set).
+//!
+//! # Format
+//!
+//! The byte string starts with [`FORMAT`], then holds one record per migration, in
+//! version order:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 16 | the version, `i128` little-endian |
+//! | 1 | flags: 1 runs in a transaction, 2 has a down script, 4 the down runs in a transaction |
+//! | 32 + 32 | checksum, chain |
+//! | 4 × 6 | lengths (`u32` little-endian) of the name, file name, SQL, source id, irreversible reason, encoded changes |
+//! | 32 + 4 × 2 | with a down script only: its checksum, the lengths of its file name and SQL |
+//!
+//! The texts follow each other in the string in the same order.
+
+use std::sync::{Mutex, PoisonError};
+
+use crate::changes::Change;
+use crate::migration::{Migration, SourceMigration};
+
+/// The first byte of the byte string: the version of this format, so that a runtime
+/// and a macro that disagree on it say so instead of misreading the set.
+pub const FORMAT: u8 = 1;
+
+const TRANSACTION: u8 = 1;
+const HAS_DOWN: u8 = 2;
+const DOWN_TRANSACTION: u8 = 4;
+
+/// A set as the macro embeds it: see the [module](self) documentation.
+#[derive(Clone, Copy)]
+pub struct Packed {
+    count: usize,
+    text: &'static str,
+    table: &'static [u8],
+}
+
+impl std::fmt::Debug for Packed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.migrations()).finish()
+    }
+}
+
+impl Packed {
+    /// A set of `count` migrations, from what [`encode`] wrote. The macro calls this.
+    pub const fn new(count: usize, text: &'static str, table: &'static [u8]) -> Self {
+        Self { count, text, table }
+    }
+
+    /// How many migrations it holds.
+    pub const fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether it holds none.
+    pub const fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The migrations, unpacked on the first call and kept for the life of the
+    /// process.
+    ///
+    /// # Panics
+    ///
+    /// When the byte string is not in this [`FORMAT`]: the `migrate-macros` that
+    /// wrote it does not match this runtime, which the `migrate` crate's exact version
+    /// requirement rules out.
+    pub fn migrations(&self) -> &'static [Migration] {
+        /// Sets unpacked so far, by the address of their byte string. A program has a
+        /// set or a few, so a list is enough; a `const` set used in several places may
+        /// have one copy per place, and is unpacked once per copy.
+        static UNPACKED: Mutex<Vec<(usize, &'static [Migration])>> = Mutex::new(Vec::new());
+        let key = self.table.as_ptr() as usize;
+        let mut unpacked = UNPACKED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, set)) = unpacked.iter().find(|(k, _)| *k == key) {
+            return set;
+        }
+        let set: &'static [Migration] = match decode(self.count, self.text, self.table) {
+            Some(migrations) => migrations.leak(),
+            None => panic!(
+                "migrate: the embedded migrations are not in the format this runtime reads (format {FORMAT}); migrate-macros and migrate-runtime must have the same version"
+            ),
+        };
+        unpacked.push((key, set));
+        set
+    }
+}
+
+/// The string and the byte string of `migrations` (see the [module](self)
+/// documentation). The macro calls this; [`Packed::new`] reads them.
+pub fn encode(migrations: &[SourceMigration]) -> (String, Vec<u8>) {
+    let mut text = String::new();
+    let mut table = vec![FORMAT];
+    let mut put = |table: &mut Vec<u8>, s: &str| {
+        text.push_str(s);
+        // A migration over 4 GiB cannot be embedded anyway (rustc's limit is lower).
+        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+        table.extend_from_slice(&len.to_le_bytes());
+    };
+    for m in migrations {
+        table.extend_from_slice(&m.version.to_le_bytes());
+        let mut flags = 0;
+        if m.transaction {
+            flags |= TRANSACTION;
+        }
+        if let Some(down) = &m.down {
+            flags |= HAS_DOWN;
+            if down.transaction {
+                flags |= DOWN_TRANSACTION;
+            }
+        }
+        table.push(flags);
+        table.extend_from_slice(&m.checksum);
+        table.extend_from_slice(&m.chain);
+        put(&mut table, &m.name);
+        put(&mut table, &m.file_name);
+        put(&mut table, &m.sql);
+        put(&mut table, &m.source_id);
+        put(
+            &mut table,
+            m.irreversible.as_ref().map_or("", |u| &u.reason),
+        );
+        put(&mut table, &Change::encode(&m.changes));
+        if let Some(down) = &m.down {
+            table.extend_from_slice(&down.checksum);
+            put(&mut table, &down.file_name);
+            put(&mut table, &down.sql);
+        }
+    }
+    (text, table)
+}
+
+/// Reads `count` migrations; `None` when the bytes are not what [`encode`] writes.
+fn decode(count: usize, text: &'static str, table: &'static [u8]) -> Option<Vec<Migration>> {
+    let (&format, mut table) = table.split_first()?;
+    if format != FORMAT {
+        return None;
+    }
+    let mut text = text;
+    let mut bytes = |n: usize| -> Option<&'static [u8]> {
+        let (head, rest) = table.split_at_checked(n)?;
+        table = rest;
+        Some(head)
+    };
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let version = i128::from_le_bytes(bytes(16)?.try_into().ok()?);
+        let flags = bytes(1)?[0];
+        let checksum: [u8; 32] = bytes(32)?.try_into().ok()?;
+        let chain: [u8; 32] = bytes(32)?.try_into().ok()?;
+        let mut next = |bytes: &mut dyn FnMut(usize) -> Option<&'static [u8]>| {
+            let len = u32::from_le_bytes(bytes(4)?.try_into().ok()?);
+            let (head, rest) = text.split_at_checked(usize::try_from(len).ok()?)?;
+            text = rest;
+            Some(head)
+        };
+        let name = next(&mut bytes)?;
+        let file_name = next(&mut bytes)?;
+        let sql = next(&mut bytes)?;
+        let source_id = next(&mut bytes)?;
+        let irreversible = next(&mut bytes)?;
+        let changes = next(&mut bytes)?;
+        let mut m = Migration::new(version, name, file_name, sql, checksum, chain)
+            .with_source_id(source_id)
+            .with_changes(changes);
+        if flags & HAS_DOWN != 0 {
+            let down_checksum: [u8; 32] = bytes(32)?.try_into().ok()?;
+            let down_file = next(&mut bytes)?;
+            let down_sql = next(&mut bytes)?;
+            m = m.with_down(
+                down_file,
+                down_sql,
+                down_checksum,
+                flags & DOWN_TRANSACTION != 0,
+            );
+        }
+        if !irreversible.is_empty() {
+            m = m.irreversible_because(irreversible);
+        }
+        if flags & TRANSACTION == 0 {
+            m = m.without_transaction();
+        }
+        out.push(m);
+    }
+    (table.is_empty() && text.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changes::ChangeKind;
+    use crate::migration::{Migrations, SourceDown, UnusedDown};
+
+    fn leak<T>(value: T) -> &'static T {
+        Box::leak(Box::new(value))
+    }
+
+    fn source(version: i128, sql: &str) -> SourceMigration {
+        SourceMigration {
+            version,
+            name: format!("m{version}"),
+            file_name: format!("{version}_m{version}.sql"),
+            path: format!("/x/{version}_m{version}.sql").into(),
+            display_path: format!("migrations/{version}_m{version}.sql"),
+            sql: sql.to_owned(),
+            checksum: crate::checksum(sql),
+            chain: [u8::try_from(version.rem_euclid(256)).unwrap_or(0); 32],
+            transaction: true,
+            source_id: String::new(),
+            down: None,
+            irreversible: None,
+            changes: Vec::new(),
+        }
+    }
+
+    /// Every field in every combination unpacks to what `from_sources` builds.
+    #[test]
+    fn unpacks_to_the_same_migrations_as_from_sources() {
+        let mut sources = Vec::new();
+        for i in 0..16_i128 {
+            // Non-ASCII text, an empty SQL and a version beyond 64 bits among them.
+            let mut m = source(
+                i * 1_000_000_000_000_000_000_000 + i,
+                &"é; SELECT 1;\n".repeat(usize::try_from(i).unwrap_or(0)),
+            );
+            let bits = i % 16;
+            m.transaction = bits & 1 == 0;
+            if bits & 2 != 0 {
+                m.down = Some(SourceDown {
+                    file_name: format!("{i}.down.sql"),
+                    path: "/x/d".into(),
+                    display_path: "d".into(),
+                    sql: format!("DROP TABLE t{i}; -- ✓"),
+                    checksum: [7; 32],
+                    transaction: bits & 4 == 0,
+                });
+            }
+            if bits & 4 != 0 && bits & 2 == 0 {
+                m.irreversible = Some(UnusedDown {
+                    path: "/x/u".into(),
+                    reason: format!("line {i}: no such table"),
+                });
+            }
+            if bits & 8 != 0 {
+                m.source_id = format!("2024{i:04}_tool");
+                m.changes = vec![Change {
+                    kind: ChangeKind::DropColumn,
+                    object: format!("t{i}.c\tx"),
+                    detail: String::new(),
+                    line: 3,
+                }];
+            }
+            sources.push(m);
+        }
+        let (text, table) = encode(&sources);
+        let packed = Packed::new(sources.len(), leak(text), leak(table));
+        let expected = Migrations::from_sources(sources);
+        assert_eq!(packed.migrations(), expected.as_slice());
+        assert_eq!(packed.len(), expected.len());
+        // The second call returns the same unpacked slice.
+        assert!(std::ptr::eq(packed.migrations(), packed.migrations()));
+    }
+
+    #[test]
+    fn refuses_another_format_or_a_truncated_table() {
+        let (text, table) = encode(&[source(1, "CREATE TABLE t (x);")]);
+        let text: &'static str = leak(text);
+        let table: &'static [u8] = leak(table);
+        assert!(decode(1, text, table).is_some());
+        assert!(decode(1, text, &table[..table.len() - 1]).is_none());
+        assert!(decode(2, text, table).is_none());
+        assert!(decode(1, &text[..text.len() - 1], table).is_none());
+        let mut other = table.to_vec();
+        other[0] = FORMAT + 1;
+        assert!(decode(1, text, leak(other)).is_none());
+        assert!(decode(0, "", &[]).is_none());
+    }
+}
