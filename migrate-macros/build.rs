@@ -16,6 +16,9 @@ pub fn probe() {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // The probe's answer depends on it: a build with `RUSTC_BOOTSTRAP=1` (nightly
+    // features on a stable compiler) must not leave the cfg on for the next one.
+    println!("cargo:rerun-if-env-changed=RUSTC_BOOTSTRAP");
     println!("cargo:rustc-check-cfg=cfg(migrate_tracked_path)");
     if tracked_path_available() {
         println!("cargo:rustc-cfg=migrate_tracked_path");

@@ -27,15 +27,17 @@ impl Drop for ReadOnce {
     }
 }
 
-/// Reads a file for the layout detection, keeping its bytes for the reader.
-pub(super) fn read_ahead(path: &Path) -> std::io::Result<Vec<u8>> {
+/// Reads a file for the layout detection, which `inspect`s its bytes, and keeps
+/// them for the reader.
+pub(super) fn read_ahead<T>(path: &Path, inspect: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {
     let bytes = std::fs::read(path)?;
+    let seen = inspect(&bytes);
     READ_AHEAD.with(|r| {
         if let Some(kept) = r.borrow_mut().as_mut() {
-            kept.insert(path.to_owned(), bytes.clone());
+            kept.insert(path.to_owned(), bytes);
         }
     });
-    Ok(bytes)
+    Ok(seen)
 }
 
 /// A file's bytes: those the detection kept, else read from disk.

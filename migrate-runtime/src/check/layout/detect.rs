@@ -50,25 +50,35 @@ pub(super) fn detect(dir: &Path, display_dir: &str) -> Result<Layout, Vec<Diagno
         if !is_sql(name) {
             continue;
         }
-        let text = super::super::read_once::read_ahead(&dir.join(name))
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
+        // What the file's text shows: `-- no-transaction` first, goose's and
+        // dbmate's up annotations, drizzle's breakpoints.
+        let seen = |bytes: &[u8]| {
+            let text = String::from_utf8_lossy(bytes);
+            let (goose, dbmate) = sections::annotations(&text);
+            (
+                text.starts_with("-- no-transaction"),
+                goose,
+                dbmate,
+                text.contains("--> statement-breakpoint"),
+            )
+        };
+        let (starts_no_transaction, goose, dbmate, breakpoint) =
+            super::super::read_once::read_ahead(&dir.join(name), seen).unwrap_or_default();
         if flat::is_refinery(name) {
             signal(Layout::Refinery, format!("`{name}`"));
         } else if flat::is_up(name) {
             signal(Layout::GolangMigrate, format!("`{name}`"));
-            no_transaction |= text.starts_with("-- no-transaction");
+            no_transaction |= starts_no_transaction;
         } else if flat::is_numbered(name) && !name.ends_with(".down.sql") {
             numbered = true;
         }
-        let (goose, dbmate) = sections::annotations(&text);
         if goose {
             signal(Layout::Goose, format!("`-- +goose Up` in `{name}`"));
         }
         if dbmate {
             signal(Layout::Dbmate, format!("`-- migrate:up` in `{name}`"));
         }
-        if text.contains("--> statement-breakpoint") {
+        if breakpoint {
             signal(
                 Layout::Drizzle,
                 format!("`--> statement-breakpoint` in `{name}`"),

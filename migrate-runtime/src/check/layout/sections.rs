@@ -239,13 +239,18 @@ fn dbmate_line(line: &str) -> Line {
 }
 
 /// Whether a file has a goose or a dbmate up annotation, for detection.
+///
+/// Each line is looked at only in a file holding the annotation's text: the
+/// detection reads every file, in the unoptimised build the macro runs in.
 pub(super) fn annotations(text: &str) -> (bool, bool) {
-    let goose = text
-        .split_inclusive('\n')
-        .any(|l| matches!(goose_line(l), Ok(Line::Up(_))));
-    let dbmate = text
-        .split_inclusive('\n')
-        .any(|l| matches!(dbmate_line(l), Line::Up(_)));
+    let goose = text.contains("-- +goose")
+        && text
+            .split_inclusive('\n')
+            .any(|l| matches!(goose_line(l), Ok(Line::Up(_))));
+    let dbmate = text.contains("migrate:up")
+        && text
+            .split_inclusive('\n')
+            .any(|l| matches!(dbmate_line(l), Line::Up(_)));
     (goose, dbmate)
 }
 
