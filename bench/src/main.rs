@@ -86,6 +86,13 @@ fn main() -> Result<()> {
         s.ratio()
     );
 
+    let (first_run, unpack) = unpack(dir_1000.path(), work.path(), 21)?;
+    println!(
+        "   a set as the macro embeds it (packed): first run() in a process {:>9}; unpacking it, which the startup check does not need, {:>9} (once per process)\n",
+        us(first_run),
+        us(unpack)
+    );
+
     println!("2. fresh apply of 1,000 migrations to a file database");
     for foreign_keys in [true, false] {
         for single in [false, true] {
@@ -206,6 +213,37 @@ fn startup(set: &Migrations, work: &Path, rounds: usize) -> Result<Pair> {
         floor: median(floors),
         ours: median(ours),
     })
+}
+
+/// A set in the packed form the macro embeds, on a database where it is applied:
+/// the first `run()` and the first `as_slice()` of a fresh copy (a set is unpacked
+/// once per process, so each round packs a new one).
+fn unpack(dir: &Path, work: &Path, rounds: usize) -> Result<(Duration, Duration)> {
+    let sources = check::read_dir(dir, "migrations").map_err(|d| format!("{d:?}"))?;
+    let count = sources.len();
+    let (text, table) = migrate::packed::encode(&sources);
+    let packed = || {
+        let text: &'static str = Box::leak(text.clone().into_boxed_str());
+        let table: &'static [u8] = Box::leak(table.clone().into_boxed_slice());
+        Migrations::from_packed(migrate::packed::Packed::new(count, text, table))
+    };
+    let db = tempfile::tempdir_in(work)?;
+    let mut conn = Connection::open(db.path().join("app.db"))?;
+    packed().run(&mut conn)?;
+    let (mut runs, mut unpacks) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let set = packed();
+        let started = Instant::now();
+        let report = set.run(&mut conn)?;
+        runs.push(started.elapsed());
+        assert!(report.applied.is_empty());
+        let set = packed();
+        let started = Instant::now();
+        let unpacked = set.as_slice();
+        unpacks.push(started.elapsed());
+        assert_eq!(unpacked.len(), count);
+    }
+    Ok((median(runs), median(unpacks)))
 }
 
 /// Both sides of target 2: fresh files, alternating plain and ours.

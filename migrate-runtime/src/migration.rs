@@ -38,6 +38,37 @@ pub struct Migration {
     changes: &'static str,
 }
 
+/// The fields of a [`Migration`] but its down script, for [`Migration::from_parts`].
+pub(crate) struct Parts {
+    pub version: Version,
+    pub name: &'static str,
+    pub file_name: &'static str,
+    pub sql: &'static str,
+    pub checksum: [u8; 32],
+    pub chain: [u8; 32],
+    pub transaction: bool,
+    pub source_id: &'static str,
+    pub irreversible: &'static str,
+    pub changes: &'static str,
+}
+
+impl Down {
+    /// A down script, as [`packed`](crate::packed) unpacks it.
+    pub(crate) const fn new(
+        file_name: &'static str,
+        sql: &'static str,
+        checksum: [u8; 32],
+        transaction: bool,
+    ) -> Self {
+        Self {
+            file_name,
+            sql,
+            checksum,
+            transaction,
+        }
+    }
+}
+
 /// A migration's down script: the SQL that undoes it, proven at build time to give
 /// back the schema from before the migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,6 +126,37 @@ impl Migration {
             down: None,
             irreversible: "",
             changes: "",
+        }
+    }
+
+    /// A migration with every field given at once, as [`packed`](crate::packed)
+    /// unpacks it: one write of the struct instead of a copy per builder call.
+    pub(crate) fn from_parts(parts: Parts, down: Option<Down>) -> Self {
+        let Parts {
+            version,
+            name,
+            file_name,
+            sql,
+            checksum,
+            chain,
+            transaction,
+            source_id,
+            irreversible,
+            changes,
+        } = parts;
+        Self {
+            version,
+            name,
+            file_name,
+            sql,
+            checksum,
+            chain,
+            transaction,
+            source_id,
+            // An irreversible migration has no down script to run.
+            down: if irreversible.is_empty() { down } else { None },
+            irreversible,
+            changes,
         }
     }
 
@@ -473,6 +535,15 @@ impl Migrations {
             .binary_search_by_key(&version, Migration::version)
             .ok()?;
         migrations.get(index)
+    }
+
+    /// The last migration's version and chain, for the startup check: a set embedded
+    /// by the macro answers without being unpacked.
+    pub(crate) fn tip(&self) -> Option<(Version, [u8; 32])> {
+        match self.migrations {
+            Set::Slice(migrations) => migrations.last().map(|m| (m.version, m.chain)),
+            Set::Packed(packed) => packed.tip(),
+        }
     }
 
     /// The highest version, if there are migrations.

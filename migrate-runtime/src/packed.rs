@@ -9,8 +9,10 @@
 //!
 //! # Format
 //!
-//! The byte string starts with [`FORMAT`], then holds one record per migration, in
-//! version order:
+//! The byte string starts with [`FORMAT`]; then, when the set is not empty, the last
+//! migration's version (`i128` little-endian) and chain, which the startup check
+//! compares without unpacking the set; then one record per migration, in version
+//! order:
 //!
 //! | bytes | field |
 //! |---|---|
@@ -25,7 +27,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use crate::changes::Change;
-use crate::migration::{Migration, SourceMigration};
+use crate::migration::{Down, Migration, Parts, SourceMigration};
 
 /// The first byte of the byte string: the version of this format, so that a runtime
 /// and a macro that disagree on it say so instead of misreading the set.
@@ -65,6 +67,17 @@ impl Packed {
         self.count == 0
     }
 
+    /// The last migration's version and chain, read without unpacking the set;
+    /// `None` for an empty set (or bytes not in this [`FORMAT`]).
+    pub fn tip(&self) -> Option<(crate::Version, [u8; 32])> {
+        if self.count == 0 || self.table.first() != Some(&FORMAT) {
+            return None;
+        }
+        let version = i128::from_le_bytes(self.table.get(1..17)?.try_into().ok()?);
+        let chain = self.table.get(17..1 + TIP)?.try_into().ok()?;
+        Some((version, chain))
+    }
+
     /// The migrations, unpacked on the first call and kept for the life of the
     /// process.
     ///
@@ -99,6 +112,10 @@ impl Packed {
 pub fn encode(migrations: &[SourceMigration]) -> (String, Vec<u8>) {
     let mut text = String::new();
     let mut table = vec![FORMAT];
+    if let Some(last) = migrations.last() {
+        table.extend_from_slice(&last.version.to_le_bytes());
+        table.extend_from_slice(&last.chain);
+    }
     let mut put = |table: &mut Vec<u8>, s: &str| {
         text.push_str(s);
         // A migration over 4 GiB cannot be embedded anyway (rustc's limit is lower).
@@ -144,6 +161,13 @@ fn decode(count: usize, text: &'static str, table: &'static [u8]) -> Option<Vec<
     if format != FORMAT {
         return None;
     }
+    let tip = if count == 0 {
+        None
+    } else {
+        let (tip, rest) = table.split_at_checked(TIP)?;
+        table = rest;
+        Some(tip)
+    };
     let mut text = text;
     let mut bytes = |n: usize| -> Option<&'static [u8]> {
         let (head, rest) = table.split_at_checked(n)?;
@@ -168,30 +192,45 @@ fn decode(count: usize, text: &'static str, table: &'static [u8]) -> Option<Vec<
         let source_id = next(&mut bytes)?;
         let irreversible = next(&mut bytes)?;
         let changes = next(&mut bytes)?;
-        let mut m = Migration::new(version, name, file_name, sql, checksum, chain)
-            .with_source_id(source_id)
-            .with_changes(changes);
-        if flags & HAS_DOWN != 0 {
+        let down = if flags & HAS_DOWN == 0 {
+            None
+        } else {
             let down_checksum: [u8; 32] = bytes(32)?.try_into().ok()?;
             let down_file = next(&mut bytes)?;
             let down_sql = next(&mut bytes)?;
-            m = m.with_down(
+            Some(Down::new(
                 down_file,
                 down_sql,
                 down_checksum,
                 flags & DOWN_TRANSACTION != 0,
-            );
-        }
-        if !irreversible.is_empty() {
-            m = m.irreversible_because(irreversible);
-        }
-        if flags & TRANSACTION == 0 {
-            m = m.without_transaction();
-        }
-        out.push(m);
+            ))
+        };
+        let parts = Parts {
+            version,
+            name,
+            file_name,
+            sql,
+            checksum,
+            chain,
+            transaction: flags & TRANSACTION != 0,
+            source_id,
+            irreversible,
+            changes,
+        };
+        out.push(Migration::from_parts(parts, down));
     }
-    (table.is_empty() && text.is_empty()).then_some(out)
+    let tip_matches = match (tip, out.last()) {
+        (Some(tip), Some(last)) => {
+            tip[..16] == last.version().to_le_bytes() && tip[16..] == *last.chain()
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    (tip_matches && table.is_empty() && text.is_empty()).then_some(out)
 }
+
+/// The bytes of the last migration's version and chain, after [`FORMAT`].
+const TIP: usize = 16 + 32;
 
 #[cfg(test)]
 mod tests {
@@ -265,6 +304,11 @@ mod tests {
         let expected = Migrations::from_sources(sources);
         assert_eq!(packed.migrations(), expected.as_slice());
         assert_eq!(packed.len(), expected.len());
+        let last = expected
+            .as_slice()
+            .last()
+            .map(|m| (m.version(), *m.chain()));
+        assert_eq!(packed.tip(), last);
         // The second call returns the same unpacked slice.
         assert!(std::ptr::eq(packed.migrations(), packed.migrations()));
     }
@@ -282,5 +326,12 @@ mod tests {
         other[0] = FORMAT + 1;
         assert!(decode(1, text, leak(other)).is_none());
         assert!(decode(0, "", &[]).is_none());
+        let (text, table) = encode(&[]);
+        assert_eq!(decode(0, leak(text), leak(table)).map(|m| m.len()), Some(0));
+        assert_eq!(Packed::new(0, "", &[FORMAT]).tip(), None);
+        // A tip that is not the last record's is refused.
+        let (text, mut table) = encode(&[source(1, "CREATE TABLE t (x);")]);
+        table[20] ^= 1;
+        assert!(decode(1, leak(text), leak(table)).is_none());
     }
 }

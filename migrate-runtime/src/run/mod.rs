@@ -403,13 +403,13 @@ impl<'a> Runner<'a> {
     /// Whether the highest applied migration is the last embedded one, with the same
     /// chain: then every checksum matches and nothing is pending. Reads one row.
     fn is_up_to_date(&self, conn: &Connection) -> bool {
-        let Some(last) = self.migrations.as_slice().last() else {
+        let Some((last, last_chain)) = self.migrations.tip() else {
             return false;
         };
         matches!(
             read_tip(conn),
             Ok(Some(Tip { version, chain: Some(chain) }))
-                if version == last.version() && chain == *last.chain()
+                if version == last && chain == last_chain
         )
     }
 
