@@ -12,9 +12,10 @@
 # that checkout of migrate ("before").
 #
 # Reported, for the dev and the release profile: the rebuild after editing the newest
-# migration (median of 3), after editing the first one, and after touching main.rs
-# (the macro runs again on an unchanged folder; median of 3). Then a cold release
-# build of the floor and of the app: wall time and CPU time.
+# migration, after editing the first one (once), and after touching main.rs (the
+# macro runs again on an unchanged folder); medians of ROUNDS (default 5) rounds,
+# each rebuilding every variant in turn. Then a cold release build of the floor and
+# of the app: wall time and CPU time. `COLD=0` skips the cold builds.
 #
 # The build cache of the validation goes to a fresh folder (MIGRATE_BUILD_CACHE), so
 # the first build starts without one, like a fresh clone.
@@ -36,7 +37,6 @@ timed() {
     fi
     tail -1 "$work/time" | awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }'
 }
-median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 
 # An app named $1 in $work/$1 using the migrations copied in, with dependencies $2.
 make_app() {
@@ -80,35 +80,54 @@ if [ -n "${MIGRATE_BEFORE:-}" ]; then
     variants="floor before after"
 fi
 
-# Rebuild figures of one variant in one profile: "last first touch".
+# Rebuilds in one profile, interleaved: each round edits (or touches) every variant
+# in turn, so that a machine getting slower or faster moves all of them alike.
+# Sets fig[variant]="last first touch" (medians of $rounds, "first" once).
+rounds=${ROUNDS:-5}
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rebuilds() {
-    local app=$1 profile=$2 dir="$work/$1" flag=""
-    [ "$profile" = release ] && flag=--release
-    local build=(cargo build $flag --offline --manifest-path "$dir/Cargo.toml" --target-dir "$work/target-$app-$profile")
-    timed "${build[@]}" >/dev/null
-    local last first touch lasts=() touches=()
-    last=$(ls "$dir"/migrations/*.sql | tail -1)
-    first=$(ls "$dir"/migrations/*.sql | head -1)
-    for i in 1 2 3; do
-        echo "CREATE TABLE edited_last_${profile}_$i (id INTEGER PRIMARY KEY);" >>"$last"
-        lasts+=("$(timed "${build[@]}" | cut -d' ' -f1)")
+    local profile=$1 v flag=()
+    [ "$profile" = release ] && flag=(--release)
+    # cargo_of VARIANT: the build command of that variant in this profile.
+    cargo_of() {
+        cmd=(cargo build "${flag[@]}" --offline --manifest-path "$work/$1/Cargo.toml"
+            --target-dir "$work/target-$1-$profile")
+    }
+    local cmd=()
+    declare -A lasts=() firsts=() touches=()
+    for v in $variants; do
+        cargo_of "$v"
+        timed "${cmd[@]}" >/dev/null
     done
-    echo "CREATE TABLE edited_first_$profile (id INTEGER PRIMARY KEY);" >>"$first"
-    first=$(timed "${build[@]}" | cut -d' ' -f1)
-    for i in 1 2 3; do
-        touch "$dir/src/main.rs"
-        touches+=("$(timed "${build[@]}" | cut -d' ' -f1)")
+    for i in $(seq "$rounds"); do
+        for v in $variants; do
+            echo "CREATE TABLE edited_last_${profile}_$i (id INTEGER PRIMARY KEY);" >>"$(ls "$work/$v"/migrations/*.sql | tail -1)"
+            cargo_of "$v"
+            lasts[$v]+=" $(timed "${cmd[@]}" | cut -d' ' -f1)"
+        done
     done
-    echo "$(median3 "${lasts[@]}") $first $(median3 "${touches[@]}")"
+    for v in $variants; do
+        echo "CREATE TABLE edited_first_$profile (id INTEGER PRIMARY KEY);" >>"$(ls "$work/$v"/migrations/*.sql | head -1)"
+        cargo_of "$v"
+        firsts[$v]=$(timed "${cmd[@]}" | cut -d' ' -f1)
+    done
+    for i in $(seq "$rounds"); do
+        for v in $variants; do
+            touch "$work/$v/src/main.rs"
+            cargo_of "$v"
+            touches[$v]+=" $(timed "${cmd[@]}" | cut -d' ' -f1)"
+        done
+    done
+    for v in $variants; do
+        # shellcheck disable=SC2086
+        fig[$v]="$(median ${lasts[$v]}) ${firsts[$v]} $(median ${touches[$v]})"
+    done
 }
 
-echo "build cost, $n migrations, $(nproc) cores"
+echo "build cost, $n migrations, $(nproc) cores, medians of $rounds interleaved rounds"
 for profile in dev release; do
     declare -A fig=()
-    for v in $variants; do
-        fig[$v]=$(rebuilds "$v" "$profile")
-    done
-    read -r fl ff ft <<<"${fig[floor]}"
+    rebuilds "$profile"
     printf '\n%s profile          %12s' "$profile" floor
     for v in $variants; do [ "$v" = floor ] || printf '  %18s' "$v"; done
     echo
@@ -126,7 +145,7 @@ for profile in dev release; do
     done
     unset fig
 done
-
+[ "${COLD:-1}" = 0 ] && exit 0
 echo
 echo "cold release build (fresh target folder): wall / CPU"
 for v in floor after; do
