@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use migrate::check::layout::Layout;
+
 static MIGRATIONS: migrate::Migrations = migrate::migrations!("migrations");
 
 #[test]
@@ -40,4 +42,69 @@ fn usable_in_a_function_body_and_a_const() {
     let local = migrate::migrations!("migrations");
     assert_eq!(SET.len(), local.len());
     assert_eq!(local.iter().next().unwrap().to_string(), "001_create_users");
+}
+
+/// Every field the macro embeds (in its packed form) equals what the runtime builds
+/// from the same folder checked at run time: down scripts (one without a
+/// transaction), migrations without a transaction, other tools' identifiers,
+/// irreversible migrations of a lenient layout, schema changes, versions beyond 64
+/// bits.
+#[test]
+fn every_field_of_packed_sets_equals_a_runtime_recomputation() {
+    static REVERSIBLE: migrate::Migrations = migrate::migrations!("tests/sets/reversible");
+    static REVERSIBLE_NOTX: migrate::Migrations =
+        migrate::migrations!("tests/sets/reversible_notx");
+    static NOTX: migrate::Migrations = migrate::migrations!("tests/sets/notx");
+    static GOOSE: migrate::Migrations = migrate::migrations!("tests/layouts/goose");
+    static PRISMA: migrate::Migrations = migrate::migrations!("tests/layouts/prisma");
+    static DRIZZLE: migrate::Migrations = migrate::migrations!("tests/layouts/drizzle");
+    static UNPROVEN: migrate::Migrations = migrate::migrations!("tests/sets/unproven_golang");
+    static LESSON: migrate::Migrations = migrate::migrations!("tests/sets/lesson");
+    static LONG: migrate::Migrations =
+        migrate::migrations!("tests/sets/long_versions", layout = "sqlx");
+    static ACKNOWLEDGED: migrate::Migrations =
+        migrate::migrations!("tests/sets/deploy_acknowledged", deploy_safety(from = 2));
+    let sets = [
+        (&REVERSIBLE, "tests/sets/reversible", None),
+        (&REVERSIBLE_NOTX, "tests/sets/reversible_notx", None),
+        (&NOTX, "tests/sets/notx", None),
+        (&GOOSE, "tests/layouts/goose", None),
+        (&PRISMA, "tests/layouts/prisma", None),
+        (&DRIZZLE, "tests/layouts/drizzle", None),
+        (&UNPROVEN, "tests/sets/unproven_golang", None),
+        (&LESSON, "tests/sets/lesson", None),
+        (&LONG, "tests/sets/long_versions", Some(Layout::Sqlx)),
+        (&ACKNOWLEDGED, "tests/sets/deploy_acknowledged", None),
+    ];
+    let (mut downs, mut notx, mut ids, mut irreversible, mut changes) = (0, 0, 0, 0, 0);
+    for (embedded, dir, layout) in sets {
+        let options = migrate::check::Options {
+            layout,
+            deploy_safety: Some(2).filter(|_| dir.ends_with("acknowledged")),
+            ..migrate::check::Options::default()
+        };
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let checked = migrate::check::check_dir_opts(&path, dir, &options)
+            .unwrap_or_else(|d| panic!("{dir}: {d:?}"));
+        let expected = migrate::Migrations::from_sources(checked);
+        assert_eq!(embedded.len(), expected.len(), "{dir}");
+        assert_eq!(embedded.as_slice(), expected.as_slice(), "{dir}");
+        assert_eq!(
+            embedded.latest_version(),
+            expected.latest_version(),
+            "{dir}"
+        );
+        for m in embedded {
+            downs += usize::from(m.is_reversible());
+            notx += usize::from(!m.runs_in_transaction());
+            ids += usize::from(!m.source_id().is_empty());
+            irreversible += usize::from(m.irreversible_reason().is_some());
+            changes += usize::from(!m.changes().is_empty());
+        }
+    }
+    // The sets hold every kind of field, so the comparison above covers each.
+    assert!(
+        downs > 0 && notx > 0 && ids > 0 && irreversible > 0 && changes > 0,
+        "{downs} {notx} {ids} {irreversible} {changes}"
+    );
 }
