@@ -205,6 +205,9 @@ pub(super) fn first_failure(conn: &Connection) -> rusqlite::Result<Option<(Probe
     // The writes that compile what SQLite checks only then: the triggers they fire,
     // and the default expressions of an INSERT.
     let mut writes: Vec<(String, &'static str)> = Vec::new();
+    // Those already listed, so that listing each once stays linear.
+    let mut listed: std::collections::HashSet<(String, &'static str)> =
+        std::collections::HashSet::new();
     for (kind, name, on, sql) in &objects {
         let sql = sql.as_deref().unwrap_or_default();
         let wanted = match kind.as_str() {
@@ -213,7 +216,7 @@ pub(super) fn first_failure(conn: &Connection) -> rusqlite::Result<Option<(Probe
             _ => None,
         };
         if let Some(w) = wanted
-            && !writes.contains(&w)
+            && listed.insert(w.clone())
         {
             writes.push(w);
         }

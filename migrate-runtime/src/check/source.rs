@@ -349,10 +349,12 @@ fn mixed_spellings(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Named> {
     let mut kept: Vec<Named> = Vec::with_capacity(named.len());
+    // The first file kept for each version, digits and name: looking the twin up
+    // in a map keeps this linear (the macro runs it unoptimised on every build).
+    let mut first: HashMap<(Version, String, String), usize> = HashMap::new();
     for n in named {
-        let twin = kept.iter().find(|k| {
-            k.version == n.version && k.digits == n.digits && k.name == n.name && k.up != n.up
-        });
+        let key = (n.version, n.digits.clone(), n.name.clone());
+        let twin = first.get(&key).map(|&i| &kept[i]).filter(|k| k.up != n.up);
         if let Some(twin) = twin {
             let (plain, up) = if twin.up { (&n, twin) } else { (twin, &n) };
             diagnostics.push(
@@ -370,6 +372,7 @@ fn mixed_spellings(
             );
             continue;
         }
+        first.entry(key).or_insert(kept.len());
         kept.push(n);
     }
     kept
@@ -384,9 +387,13 @@ fn pair_downs(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> HashMap<String, String> {
     let mut pairs = HashMap::new();
+    let mut by_version: HashMap<Version, Vec<&Named>> = HashMap::new();
+    for n in named {
+        by_version.entry(n.version).or_default().push(n);
+    }
     for d in downs {
         let display_path = format!("{display_dir}/{}", d.file_name);
-        let same_version: Vec<&Named> = named.iter().filter(|n| n.version == d.version).collect();
+        let same_version: &[&Named] = by_version.get(&d.version).map_or(&[], Vec::as_slice);
         let exact = same_version
             .iter()
             .find(|n| n.digits == d.digits && n.name == d.name);

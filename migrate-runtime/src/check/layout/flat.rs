@@ -1,6 +1,7 @@
 //! Layouts of one file per migration, named `<version>_<name>…`: sqlx, golang-migrate
 //! and refinery. Down files (sqlx, golang-migrate) are paired with their up files.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::{Found, Layout, entries, is_sql, parse_version, split_dialect, too_large};
@@ -61,15 +62,24 @@ pub(super) fn find(
             ),
         }
     }
+    // The ups by file name and by version as written, so that pairing stays linear.
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut by_digits: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, f) in found.iter().enumerate() {
+        by_name.entry(f.file_name.clone()).or_insert(i);
+        by_digits.entry(f.source_id.clone()).or_default().push(i);
+    }
     for down in downs {
         let up = up_name(&down);
         let digits: String = down.chars().take_while(char::is_ascii_digit).collect();
         // The up of the same name, else (sqlx and golang-migrate pair by version) the
         // up of the same version that has no down yet.
-        let index = found.iter().position(|f| f.file_name == up).or_else(|| {
-            found
+        let index = by_name.get(&up).copied().or_else(|| {
+            by_digits
+                .get(&digits)?
                 .iter()
-                .position(|f| f.source_id == digits && f.down.is_none())
+                .copied()
+                .find(|&i| found[i].down.is_none())
         });
         match index.map(|i| &mut found[i]) {
             Some(f) => f.down = Some(down),
