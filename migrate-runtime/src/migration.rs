@@ -104,7 +104,8 @@ impl Down {
 }
 
 impl Migration {
-    /// A migration. The macro calls this: `checksum` is [`checksum(sql)`](crate::checksum())
+    /// A migration, for a set built by hand (the macro embeds the [packed](crate::packed)
+    /// form, which holds the same fields): `checksum` is [`checksum(sql)`](crate::checksum())
     /// and `chain` is [`chain`](crate::checksum::chain) over the set up to this migration.
     pub const fn new(
         version: Version,
@@ -162,7 +163,7 @@ impl Migration {
 
     /// The same migration, with a down script that undoes it: `checksum` is
     /// [`checksum(sql)`](crate::checksum()); `transaction` is `false` when its first
-    /// line is `-- migrate:no-transaction`. The macro calls this.
+    /// line is `-- migrate:no-transaction`.
     #[must_use]
     pub const fn with_down(
         mut self,
@@ -194,8 +195,7 @@ impl Migration {
     /// The same migration, irreversible although its folder has a down script for
     /// it, for `reason` (an empty one, which another tool reads as irreversible; one
     /// that did not pass the build's proof, in a folder built with
-    /// `downs = "lenient"`, the default for other tools' layouts). The macro calls
-    /// this.
+    /// `downs = "lenient"`, the default for other tools' layouts).
     #[must_use]
     pub const fn irreversible_because(mut self, reason: &'static str) -> Self {
         self.down = None;
@@ -204,8 +204,7 @@ impl Migration {
     }
 
     /// The same migration, with the schema changes the build classified, as
-    /// [`Change::encode`](crate::changes::Change::encode) writes them. The macro
-    /// calls this.
+    /// [`Change::encode`](crate::changes::Change::encode) writes them.
     #[must_use]
     pub const fn with_changes(mut self, encoded: &'static str) -> Self {
         self.changes = encoded;
@@ -245,7 +244,7 @@ impl Migration {
 
     /// The same migration, with the identifier the tool that wrote its folder gives
     /// it (a Prisma folder name, a drizzle journal `when`, a diesel version as
-    /// written…), used to import that tool's history. The macro calls this for
+    /// written…), used to import that tool's history; the macro records one for
     /// folders in another tool's layout.
     #[must_use]
     pub const fn with_source_id(mut self, source_id: &'static str) -> Self {
@@ -260,7 +259,7 @@ impl Migration {
     }
 
     /// The same migration, run without a transaction: its first line is
-    /// [`-- migrate:no-transaction`](crate::rules::NO_TRANSACTION). The macro calls this.
+    /// [`-- migrate:no-transaction`](crate::rules::NO_TRANSACTION).
     #[must_use]
     pub const fn without_transaction(mut self) -> Self {
         self.transaction = false;
@@ -368,7 +367,6 @@ impl Migrations {
 
     /// A set from its [packed](crate::packed) form, sorted by version, with unique
     /// versions. The macro calls this.
-    #[doc(hidden)]
     pub const fn from_packed(packed: Packed) -> Self {
         Self::with_set(Set::Packed(packed))
     }
