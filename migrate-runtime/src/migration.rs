@@ -22,61 +22,31 @@ pub type Version = i128;
 /// assert_eq!(M.to_string(), "001_create_users");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// The fields are visible to the crate for `packed`, which unpacks whole structs.
 pub struct Migration {
-    version: Version,
-    name: &'static str,
-    file_name: &'static str,
-    sql: &'static str,
-    checksum: [u8; 32],
-    chain: [u8; 32],
-    transaction: bool,
-    source_id: &'static str,
-    down: Option<Down>,
+    pub(crate) version: Version,
+    pub(crate) name: &'static str,
+    pub(crate) file_name: &'static str,
+    pub(crate) sql: &'static str,
+    pub(crate) checksum: [u8; 32],
+    pub(crate) chain: [u8; 32],
+    pub(crate) transaction: bool,
+    pub(crate) source_id: &'static str,
+    pub(crate) down: Option<Down>,
     /// Why a down script it has never runs; empty when it has none or it runs.
-    irreversible: &'static str,
+    pub(crate) irreversible: &'static str,
     /// Its schema changes, as [`Change::encode`](crate::changes::Change::encode) writes them.
-    changes: &'static str,
-}
-
-/// The fields of a [`Migration`] but its down script, for [`Migration::from_parts`].
-pub(crate) struct Parts {
-    pub version: Version,
-    pub name: &'static str,
-    pub file_name: &'static str,
-    pub sql: &'static str,
-    pub checksum: [u8; 32],
-    pub chain: [u8; 32],
-    pub transaction: bool,
-    pub source_id: &'static str,
-    pub irreversible: &'static str,
-    pub changes: &'static str,
-}
-
-impl Down {
-    /// A down script, as [`packed`](crate::packed) unpacks it.
-    pub(crate) const fn new(
-        file_name: &'static str,
-        sql: &'static str,
-        checksum: [u8; 32],
-        transaction: bool,
-    ) -> Self {
-        Self {
-            file_name,
-            sql,
-            checksum,
-            transaction,
-        }
-    }
+    pub(crate) changes: &'static str,
 }
 
 /// A migration's down script: the SQL that undoes it, proven at build time to give
 /// back the schema from before the migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Down {
-    file_name: &'static str,
-    sql: &'static str,
-    checksum: [u8; 32],
-    transaction: bool,
+    pub(crate) file_name: &'static str,
+    pub(crate) sql: &'static str,
+    pub(crate) checksum: [u8; 32],
+    pub(crate) transaction: bool,
 }
 
 impl Down {
@@ -127,37 +97,6 @@ impl Migration {
             down: None,
             irreversible: "",
             changes: "",
-        }
-    }
-
-    /// A migration with every field given at once, as [`packed`](crate::packed)
-    /// unpacks it: one write of the struct instead of a copy per builder call.
-    pub(crate) fn from_parts(parts: Parts, down: Option<Down>) -> Self {
-        let Parts {
-            version,
-            name,
-            file_name,
-            sql,
-            checksum,
-            chain,
-            transaction,
-            source_id,
-            irreversible,
-            changes,
-        } = parts;
-        Self {
-            version,
-            name,
-            file_name,
-            sql,
-            checksum,
-            chain,
-            transaction,
-            source_id,
-            // An irreversible migration has no down script to run.
-            down: if irreversible.is_empty() { down } else { None },
-            irreversible,
-            changes,
         }
     }
 

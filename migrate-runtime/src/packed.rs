@@ -28,7 +28,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use crate::changes::Change;
-use crate::migration::{Down, Migration, Parts, SourceMigration};
+use crate::migration::{Down, Migration, SourceMigration};
 
 /// The first byte of the byte string: the version of this format, so that a runtime
 /// and a macro that disagree on it say so instead of misreading the set.
@@ -196,17 +196,18 @@ fn decode(count: usize, text: &'static str, table: &'static [u8]) -> Option<Vec<
         let down = if flags & HAS_DOWN == 0 {
             None
         } else {
-            let down_checksum: [u8; 32] = bytes(32)?.try_into().ok()?;
-            let down_file = next(&mut bytes)?;
-            let down_sql = next(&mut bytes)?;
-            Some(Down::new(
-                down_file,
-                down_sql,
-                down_checksum,
-                flags & DOWN_TRANSACTION != 0,
-            ))
+            let checksum: [u8; 32] = bytes(32)?.try_into().ok()?;
+            let file_name = next(&mut bytes)?;
+            let sql = next(&mut bytes)?;
+            Some(Down {
+                file_name,
+                sql,
+                checksum,
+                transaction: flags & DOWN_TRANSACTION != 0,
+            })
         };
-        let parts = Parts {
+        // One write of the whole struct: the builder methods would copy it once per call.
+        out.push(Migration {
             version,
             name,
             file_name,
@@ -215,10 +216,11 @@ fn decode(count: usize, text: &'static str, table: &'static [u8]) -> Option<Vec<
             chain,
             transaction: flags & TRANSACTION != 0,
             source_id,
+            // An irreversible migration has no down script to run.
+            down: down.filter(|_| irreversible.is_empty()),
             irreversible,
             changes,
-        };
-        out.push(Migration::from_parts(parts, down));
+        });
     }
     let tip_matches = match (tip, out.last()) {
         (Some(tip), Some(last)) => {
