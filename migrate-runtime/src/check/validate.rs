@@ -15,17 +15,17 @@ use crate::exec::sqlite_message;
 use crate::foreign_keys::{self, Scope, Violation};
 use crate::sql::{self, Statement};
 
-/// An in-memory database set up as the build validates: declared functions (name,
-/// number of arguments) have stand-ins that return NULL, declared collations compare
-/// bytes, and foreign keys are enforced.
 /// The page size of the validation's database (see [`connection`]).
 const VALIDATION_PAGE_SIZE: i64 = 1024;
 
+/// An in-memory database set up as the build validates: declared functions (name,
+/// number of arguments) have stand-ins that return NULL, declared collations compare
+/// bytes, and foreign keys are enforced.
 pub(super) fn connection(options: &Options<'_>) -> rusqlite::Result<Connection> {
     let conn = Connection::open_in_memory()?;
     // Smaller pages than the default 4 KiB: a schema of many small tables then makes
     // a database image a third as large, which the build cache serializes, hashes,
-    // writes and reads back on each rebuild. Nothing a migration does depends on it.
+    // writes and reads back on each rebuild. No check depends on the page size.
     conn.pragma_update(None, "page_size", VALIDATION_PAGE_SIZE)?;
     for &name in options.collations {
         conn.create_collation(name, |a: &str, b: &str| a.cmp(b))?;
