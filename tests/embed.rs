@@ -88,7 +88,8 @@ fn every_field_of_packed_sets_equals_a_runtime_recomputation() {
             .unwrap_or_else(|d| panic!("{dir}: {d:?}"));
         let expected = migrate::Migrations::from_sources(checked);
         assert_eq!(embedded.len(), expected.len(), "{dir}");
-        assert_eq!(embedded.as_slice(), expected.as_slice(), "{dir}");
+        let fields = |set: &migrate::Migrations| set.iter().map(fields).collect::<Vec<_>>();
+        assert_eq!(fields(embedded), fields(&expected), "{dir}");
         assert_eq!(
             embedded.latest_version(),
             expected.latest_version(),
@@ -107,4 +108,46 @@ fn every_field_of_packed_sets_equals_a_runtime_recomputation() {
         downs > 0 && notx > 0 && ids > 0 && irreversible > 0 && changes > 0,
         "{downs} {notx} {ids} {irreversible} {changes}"
     );
+}
+
+/// Everything a migration holds, with the position in an irreversible reason left
+/// out: the macro's SQLite always points at the failing token (`:2:23`), while
+/// `check_dir` in a build without `bundled` points at the statement (`:2:1`).
+#[allow(clippy::type_complexity)]
+fn fields(
+    m: &migrate::Migration,
+) -> (
+    migrate::Version,
+    &str,
+    &str,
+    &str,
+    [u8; 32],
+    [u8; 32],
+    bool,
+    &str,
+    Option<migrate::Down>,
+    Option<String>,
+    Vec<migrate::changes::Change>,
+) {
+    let reason = m.irreversible_reason().map(|r| match r.find(".sql:") {
+        Some(at) => {
+            let rest = &r[at + 4..];
+            let message = rest.find(": ").map_or(rest, |end| &rest[end..]);
+            format!("{}{message}", &r[..at + 4])
+        }
+        None => r.to_owned(),
+    });
+    (
+        m.version(),
+        m.name(),
+        m.file_name(),
+        m.sql(),
+        *m.checksum(),
+        *m.chain(),
+        m.runs_in_transaction(),
+        m.source_id(),
+        m.down().copied(),
+        reason,
+        m.changes(),
+    )
 }
