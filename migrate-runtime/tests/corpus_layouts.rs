@@ -278,10 +278,23 @@ fn plain(migrations: &[SourceMigration], functions: &[(&str, i32)]) -> Vec<Strin
 }
 
 /// The set applied by the runtime.
+/// Applies the set as the macro embeds it, packed (after checking that it unpacks to
+/// the migrations read), twice, and returns the schema.
 fn runtime(migrations: Vec<SourceMigration>, functions: &[(&str, i32)]) -> Vec<String> {
     let (_dir, mut conn) = database(functions);
     let count = migrations.len();
-    let set = migrate_runtime::Migrations::from_sources(migrations);
+    let (text, table) = migrate_runtime::packed::encode(&migrations);
+    let set = migrate_runtime::Migrations::from_packed(migrate_runtime::packed::Packed::new(
+        count,
+        Box::leak(text.into_boxed_str()),
+        Box::leak(table.into_boxed_slice()),
+    ));
+    let read = migrate_runtime::Migrations::from_sources(migrations);
+    assert_eq!(
+        set.as_slice(),
+        read.as_slice(),
+        "the packed set unpacks as read"
+    );
     let report = set.run(&mut conn).unwrap();
     assert_eq!(report.applied.len(), count);
     assert!(set.status(&conn).unwrap().is_up_to_date());
