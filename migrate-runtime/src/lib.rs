@@ -52,6 +52,7 @@ pub mod remote;
 pub mod rules;
 mod run;
 pub mod schema;
+mod source;
 pub mod sql;
 mod trial;
 
@@ -60,13 +61,12 @@ pub use checksum::checksum;
 pub use error::{Error, Stale};
 pub use foreign_keys::Violation;
 pub use layout::Layout;
-pub use migration::{
-    Down, Function, Migration, Migrations, SourceDown, SourceMigration, UnusedDown, Version,
-};
+pub use migration::{Down, Function, Migration, Migrations, Version};
 pub use run::{
     Applied, AppliedMigration, Baselined, DEFAULT_BUSY_TIMEOUT, Event, MigrationState, Repaired,
     Report, Runner, Status, StatusRow, TRACKING_TABLE, Warning,
 };
+pub use source::{SourceDown, SourceMigration, UnusedDown};
 pub use trial::Trial;
 
 /// `Result` with this crate's [`Error`].

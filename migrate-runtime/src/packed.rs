@@ -28,7 +28,8 @@
 use std::sync::{Mutex, PoisonError};
 
 use crate::changes::Change;
-use crate::migration::{Down, Migration, SourceMigration};
+use crate::migration::{Down, Migration};
+use crate::source::SourceMigration;
 
 /// The first byte of the byte string: the version of this format, so that a runtime
 /// and a macro that disagree on it say so instead of misreading the set.
@@ -239,7 +240,8 @@ const TIP: usize = 16 + 32;
 mod tests {
     use super::*;
     use crate::changes::ChangeKind;
-    use crate::migration::{Migrations, SourceDown, UnusedDown};
+    use crate::migration::Migrations;
+    use crate::source::{SourceDown, UnusedDown};
 
     fn leak<T>(value: T) -> &'static T {
         Box::leak(Box::new(value))

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 
 use super::SourceMigration;
 use crate::diagnostic::Diagnostic;
-use crate::migration::SourceDown;
+use crate::source::SourceDown;
 
 /// One schema object as compared: its table, canonical SQL and, for a table, its
 /// columns (`name type notnull default pk hidden`).

@@ -27,8 +27,8 @@ pub use source::read_dir;
 pub use validate::{validate, validate_with};
 
 pub use crate::layout::Layout;
-pub use crate::migration::SourceMigration;
 pub use crate::run::TRACKING_TABLE;
+pub use crate::source::SourceMigration;
 
 /// Reads and checks every migration in `dir`, then applies them in order to an
 /// in-memory database with `PRAGMA foreign_keys = ON`.
@@ -195,7 +195,7 @@ pub fn check_dir_opts(
     for (index, d) in validated.unproven {
         let m = &mut migrations[index];
         if let Some(down) = m.down.take() {
-            m.irreversible = Some(crate::migration::UnusedDown {
+            m.irreversible = Some(crate::source::UnusedDown {
                 path: down.path,
                 reason: layout::unproven(&d),
             });

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::{SourceMigration, TRACKING_TABLE};
 use crate::diagnostic::Diagnostic;
-use crate::migration::SourceDown;
 use crate::name::{self, NameError};
+use crate::source::SourceDown;
 use crate::sql::{self, Statement, TokenKind};
 
 use super::naming::{Plan, name_error, numbering};

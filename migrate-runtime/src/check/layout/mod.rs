@@ -257,9 +257,9 @@ fn read_down(
     read: &Reader<'_>,
     file_name: &str,
     up_no_transaction: bool,
-) -> Result<Result<crate::migration::SourceDown, crate::migration::UnusedDown>, Vec<Diagnostic>> {
+) -> Result<Result<crate::source::SourceDown, crate::source::UnusedDown>, Vec<Diagnostic>> {
     let lenient = |ds: Vec<Diagnostic>| match ds.first() {
-        Some(d) if read.lenient_downs => Ok(Err(crate::migration::UnusedDown {
+        Some(d) if read.lenient_downs => Ok(Err(crate::source::UnusedDown {
             path: read.dir.join(file_name),
             reason: unproven(d),
         })),
@@ -288,7 +288,7 @@ fn read_down_strict(
     read: &Reader<'_>,
     file_name: &str,
     up_no_transaction: bool,
-) -> Result<Result<crate::migration::SourceDown, crate::migration::UnusedDown>, Vec<Diagnostic>> {
+) -> Result<Result<crate::source::SourceDown, crate::source::UnusedDown>, Vec<Diagnostic>> {
     let (dir, display_dir, layout) = (read.dir, read.display_dir, read.layout);
     let path = dir.join(file_name);
     let display_path = format!("{display_dir}/{file_name}");
@@ -310,7 +310,7 @@ fn read_down_strict(
             Layout::Goose | Layout::Dbmate => format!("its down section in `{display_path}`"),
             _ => format!("its down script `{display_path}`"),
         };
-        return Ok(Err(crate::migration::UnusedDown {
+        return Ok(Err(crate::source::UnusedDown {
             path,
             reason: format!(
                 "{what} holds no statement (how {layout} marks a migration that cannot be undone)"
@@ -318,7 +318,7 @@ fn read_down_strict(
         }));
     }
     let transaction = super::source::foreign_content(&display_path, &sql, no_transaction)?;
-    Ok(Ok(crate::migration::SourceDown {
+    Ok(Ok(crate::source::SourceDown {
         checksum: crate::checksum(&sql),
         file_name: file_name.to_owned(),
         path,
