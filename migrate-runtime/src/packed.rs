@@ -72,12 +72,14 @@ impl Packed {
     /// The last migration's version and chain, read without unpacking the set;
     /// `None` for an empty set (or bytes not in this [`FORMAT`]).
     pub fn tip(&self) -> Option<(crate::Version, [u8; 32])> {
-        if self.count == 0 || self.table.first() != Some(&FORMAT) {
+        let (&FORMAT, table) = self.table.split_first()? else {
+            return None;
+        };
+        if self.count == 0 {
             return None;
         }
-        let version = i128::from_le_bytes(self.table.get(1..17)?.try_into().ok()?);
-        let chain = self.table.get(17..1 + TIP)?.try_into().ok()?;
-        Some((version, chain))
+        let mut read = Reader { table, text: "" };
+        Some((i128::from_le_bytes(read.array()?), read.array()?))
     }
 
     /// The migrations, unpacked on the first call and kept for the life of the
@@ -159,51 +161,35 @@ pub fn encode(migrations: &[SourceMigration]) -> (String, Vec<u8>) {
 
 /// Reads `count` migrations; `None` when the bytes are not what [`encode`] writes.
 fn decode(count: usize, text: &'static str, table: &'static [u8]) -> Option<Vec<Migration>> {
-    let (&format, mut table) = table.split_first()?;
+    let (&format, table) = table.split_first()?;
     if format != FORMAT {
         return None;
     }
+    let mut read = Reader { table, text };
     let tip = if count == 0 {
         None
     } else {
-        let (tip, rest) = table.split_at_checked(TIP)?;
-        table = rest;
-        Some(tip)
-    };
-    let mut text = text;
-    let mut bytes = |n: usize| -> Option<&'static [u8]> {
-        let (head, rest) = table.split_at_checked(n)?;
-        table = rest;
-        Some(head)
+        Some((i128::from_le_bytes(read.array()?), read.array::<32>()?))
     };
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
-        let version = i128::from_le_bytes(bytes(16)?.try_into().ok()?);
-        let flags = bytes(1)?[0];
-        let checksum: [u8; 32] = bytes(32)?.try_into().ok()?;
-        let chain: [u8; 32] = bytes(32)?.try_into().ok()?;
-        let mut next = |bytes: &mut dyn FnMut(usize) -> Option<&'static [u8]>| {
-            let len = u32::from_le_bytes(bytes(4)?.try_into().ok()?);
-            let (head, rest) = text.split_at_checked(usize::try_from(len).ok()?)?;
-            text = rest;
-            Some(head)
-        };
-        let name = next(&mut bytes)?;
-        let file_name = next(&mut bytes)?;
-        let sql = next(&mut bytes)?;
-        let source_id = next(&mut bytes)?;
-        let irreversible = next(&mut bytes)?;
-        let changes = next(&mut bytes)?;
+        let version = i128::from_le_bytes(read.array()?);
+        let [flags] = read.array()?;
+        let checksum = read.array()?;
+        let chain = read.array()?;
+        let name = read.text()?;
+        let file_name = read.text()?;
+        let sql = read.text()?;
+        let source_id = read.text()?;
+        let irreversible = read.text()?;
+        let changes = read.text()?;
         let down = if flags & HAS_DOWN == 0 {
             None
         } else {
-            let checksum: [u8; 32] = bytes(32)?.try_into().ok()?;
-            let file_name = next(&mut bytes)?;
-            let sql = next(&mut bytes)?;
             Some(Down {
-                file_name,
-                sql,
-                checksum,
+                checksum: read.array()?,
+                file_name: read.text()?,
+                sql: read.text()?,
                 transaction: flags & DOWN_TRANSACTION != 0,
             })
         };
@@ -223,18 +209,32 @@ fn decode(count: usize, text: &'static str, table: &'static [u8]) -> Option<Vec<
             changes,
         });
     }
-    let tip_matches = match (tip, out.last()) {
-        (Some(tip), Some(last)) => {
-            tip[..16] == last.version().to_le_bytes() && tip[16..] == *last.chain()
-        }
-        (None, None) => true,
-        _ => false,
-    };
-    (tip_matches && table.is_empty() && text.is_empty()).then_some(out)
+    let tip_matches = tip == out.last().map(|m| (m.version, m.chain));
+    (tip_matches && read.table.is_empty() && read.text.is_empty()).then_some(out)
 }
 
-/// The bytes of the last migration's version and chain, after [`FORMAT`].
-const TIP: usize = 16 + 32;
+/// What is left to read of the byte string and of the string.
+struct Reader {
+    table: &'static [u8],
+    text: &'static str,
+}
+
+impl Reader {
+    /// The next `N` bytes of the byte string.
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.table.split_first_chunk::<N>()?;
+        self.table = rest;
+        Some(*head)
+    }
+
+    /// The next text, whose length is the next `u32` of the byte string.
+    fn text(&mut self) -> Option<&'static str> {
+        let len = usize::try_from(u32::from_le_bytes(self.array()?)).ok()?;
+        let (head, rest) = self.text.split_at_checked(len)?;
+        self.text = rest;
+        Some(head)
+    }
+}
 
 #[cfg(test)]
 mod tests {

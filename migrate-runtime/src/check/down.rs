@@ -32,14 +32,7 @@ pub(super) fn snapshot(conn: &Connection) -> rusqlite::Result<Snapshot> {
         "SELECT type, name, tbl_name, sql FROM main.sqlite_schema \
          WHERE name <> 'sqlite_sequence' AND name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\'",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-        ))
-    })?;
+    let rows = stmt.query_map([], super::schema::object)?;
     let mut objects = Snapshot::new();
     for row in rows {
         let (kind, name, table, sql) = row?;

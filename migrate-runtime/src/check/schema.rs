@@ -129,6 +129,14 @@ impl Probe {
     }
 }
 
+/// A `sqlite_schema` object: type, name, table and SQL.
+pub(super) type Object = (String, String, String, Option<String>);
+
+/// Reads an [`Object`] from a row selecting `type, name, tbl_name, sql`, in that order.
+pub(super) fn object(r: &rusqlite::Row<'_>) -> rusqlite::Result<Object> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
 /// `"name"`, quoted for SQL.
 pub(super) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -155,12 +163,12 @@ pub(super) fn first_failure(conn: &Connection) -> rusqlite::Result<Option<(Probe
     if !problems.is_empty() {
         return Ok(Some((Probe::Integrity, problems.join("; "))));
     }
-    let objects: Vec<(String, String, String, Option<String>)> = conn
+    let objects: Vec<Object> = conn
         .prepare(
             "SELECT type, name, tbl_name, sql FROM sqlite_schema
              WHERE type IN ('table', 'view', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map([], object)?
         .collect::<rusqlite::Result<_>>()?;
     for (kind, name, _, _) in &objects {
         if kind == "view"

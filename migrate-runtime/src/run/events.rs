@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::report::{Applied, Warning};
+use super::report::{Applied, Report, Warning};
 use crate::Migration;
 
 /// Something a run is doing, passed to the hook set with
@@ -35,7 +35,8 @@ pub(super) fn started(hook: Option<Hook<'_>>, migration: &'static Migration) {
     }
 }
 
-pub(super) fn applied(hook: Option<Hook<'_>>, applied: &Applied) {
+/// Logs and reports a migration applied, then adds it to the run's report.
+pub(super) fn applied(hook: Option<Hook<'_>>, report: &mut Report, applied: Applied) {
     log::info!(
         target: "migrate",
         "applied migration {} in {} ms, {} row(s) changed",
@@ -44,8 +45,9 @@ pub(super) fn applied(hook: Option<Hook<'_>>, applied: &Applied) {
         applied.rows_changed
     );
     if let Some(Hook(f)) = hook {
-        f(Event::Applied(applied));
+        f(Event::Applied(&applied));
     }
+    report.applied.push(applied);
 }
 
 pub(super) fn warned(warnings: &[Warning]) {

@@ -272,13 +272,15 @@ impl<'a> Runner<'a> {
                         .map_err(|e| Error::from_sqlite(e, &tx))?,
                 );
                 state.pending.pop_front();
-                let done = Applied {
-                    migration,
-                    duration,
-                    rows_changed,
-                };
-                events::applied(self.hook, &done);
-                report.applied.push(done);
+                events::applied(
+                    self.hook,
+                    &mut report,
+                    Applied {
+                        migration,
+                        duration,
+                        rows_changed,
+                    },
+                );
                 if !self.single_transaction {
                     break;
                 }
@@ -346,13 +348,15 @@ impl<'a> Runner<'a> {
         tx.commit().map_err(|e| Error::from_sqlite(e, conn))?;
         state.known = Some(tip);
         state.pending.pop_front();
-        let done = Applied {
-            migration,
-            duration,
-            rows_changed,
-        };
-        events::applied(self.hook, &done);
-        report.applied.push(done);
+        events::applied(
+            self.hook,
+            report,
+            Applied {
+                migration,
+                duration,
+                rows_changed,
+            },
+        );
         Ok(())
     }
 

@@ -25,13 +25,15 @@ impl Runner<'_> {
         for migration in self.plan(history, &mut report)? {
             events::started(self.hook, migration);
             if let Some((duration, rows_changed)) = apply(migration)? {
-                let done = Applied {
-                    migration,
-                    duration,
-                    rows_changed,
-                };
-                events::applied(self.hook, &done);
-                report.applied.push(done);
+                events::applied(
+                    self.hook,
+                    &mut report,
+                    Applied {
+                        migration,
+                        duration,
+                        rows_changed,
+                    },
+                );
             }
         }
         Ok(report)

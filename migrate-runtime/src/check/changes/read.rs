@@ -78,14 +78,7 @@ pub(in crate::check) fn shape(
          AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
     );
     let mut stmt = conn.prepare(&query)?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-        ))
-    })?;
+    let rows = stmt.query_map([], super::super::schema::object)?;
     let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
     for (kind, name, table, sql) in rows {
         let sql_text = sql.unwrap_or_default();
