@@ -412,7 +412,7 @@ fn a_process_killed_mid_migration_leaves_it_unapplied() -> TestResult {
     drop(conn);
     assert!(!journal.exists());
 
-    common::kill_while_writing("slow_rewrite_applies", CHILD_DB, &path, &journal)?;
+    common::kill_while_writing("slow_rewrite_applies", CHILD_DB, &path, &journal, 0)?;
     assert!(journal.exists(), "the killed child leaves a hot journal");
 
     // Opening the database rolls the hot journal back: the migration is not applied.

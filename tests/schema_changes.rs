@@ -621,7 +621,9 @@ fn a_process_killed_in_a_no_transaction_migration_leaves_it_unrecorded() -> Test
     )?;
     drop(conn);
 
-    common::kill_while_writing("notx_slow_set_applies", KILL_DB, &path, &journal)?;
+    // A journal of 1 MiB is the UPDATE's: the statements before it write a few pages,
+    // and a kill during them would leave nothing of the migration to look at.
+    common::kill_while_writing("notx_slow_set_applies", KILL_DB, &path, &journal, 1 << 20)?;
 
     let mut conn = Connection::open(&path)?;
     assert_eq!(NOTX_SLOW.status(&conn)?.pending.len(), 1, "not recorded");

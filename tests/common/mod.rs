@@ -7,7 +7,17 @@ use std::time::{Duration, Instant};
 /// Runs `test` of the current test binary in a child process with `env` set to the
 /// database `db`, waits until its rollback journal `journal` appears (a migration is
 /// writing), then SIGKILLs it. Panics if the child ends on its own first.
-pub fn kill_while_writing(test: &str, env: &str, db: &Path, journal: &Path) -> std::io::Result<()> {
+///
+/// The kill waits for a journal of at least `min_journal` bytes: a test that must
+/// stop one large statement, and not the small ones before it, asks for more than
+/// they write.
+pub fn kill_while_writing(
+    test: &str,
+    env: &str,
+    db: &Path,
+    journal: &Path,
+    min_journal: u64,
+) -> std::io::Result<()> {
     let mut child = Command::new(std::env::current_exe()?)
         .args(["--exact", test, "--test-threads", "1"])
         .env(env, db)
@@ -15,7 +25,7 @@ pub fn kill_while_writing(test: &str, env: &str, db: &Path, journal: &Path) -> s
         .stderr(Stdio::null())
         .spawn()?;
     let started = Instant::now();
-    while !journal.exists() {
+    while std::fs::metadata(journal).map_or(true, |m| m.len() < min_journal.max(1)) {
         assert!(
             child.try_wait()?.is_none(),
             "the child ended before it started writing"
