@@ -166,21 +166,48 @@ pub fn check_dir_opts(
         "" => ".",
         trimmed => trimmed,
     };
+    std::thread::scope(|threads| check_dir_in(dir, display_dir, options, threads))
+}
+
+/// [`check_dir_opts`], reading the build cache's entry and restoring its longest
+/// checkpoint on another of the `threads` while this one detects the layout and
+/// reads the files: the two halves of an incremental check take about as long, and
+/// the build runs the macro alone.
+fn check_dir_in<'scope>(
+    dir: &'scope Path,
+    display_dir: &'scope str,
+    options: &'scope Options<'_>,
+    threads: &'scope std::thread::Scope<'scope, '_>,
+) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let _read_once = read_once::ReadOnce::start();
+    let (opened, cache) = std::sync::mpsc::channel();
+    let ahead = options.cache.map(|cache_dir| {
+        threads.spawn(move || {
+            // The entry is named after the folder's absolute path, so a relative
+            // `dir` (the command's `migrations`) does not share one entry between
+            // projects.
+            let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+            let cache = cache::Cache::open(cache_dir, &folder, true, options);
+            let checkpoint = cache.as_ref().and_then(cache::Cache::longest);
+            let _ = opened.send(cache);
+            // Used only if the files read show it is the state of their first
+            // migrations (`Cache::compare`).
+            checkpoint.and_then(|c| validate::warm(&c, options))
+        })
+    });
     let layout = match options.layout {
         Some(layout) => layout,
         None => layout::detect(dir, display_dir)?,
     };
-    // The entry is named after the folder's absolute path, so a relative `dir`
-    // (the command's `migrations`) does not share one entry between projects.
-    let cache = options.cache.and_then(|cache| {
-        let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
-        cache::Cache::open(cache, &folder, Some(layout), options)
-    });
+    let mut cache = cache.recv().ok().flatten();
+    if let Some(cache) = &mut cache {
+        cache.read_in(layout);
+    }
     let known = |path: &str, sql: &str| cache.as_ref().and_then(|c| c.known(path, sql));
     let lenient = options.downs.lenient(layout);
     let mut migrations = layout::read_known(dir, display_dir, Some(layout), &known, lenient)?;
-    let validated = validate::validate_cached(&migrations, options, cache, lenient)
+    let warm = ahead.and_then(|thread| thread.join().ok().flatten());
+    let validated = validate::validate_cached(&migrations, options, cache, lenient, warm)
         .map_err(|d| vec![layout::tagged(d, layout)])?;
     for (m, changes) in migrations.iter_mut().zip(validated.changes) {
         m.changes = changes;

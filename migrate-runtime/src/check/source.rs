@@ -75,10 +75,35 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
     read_dir_known(dir, display_dir, &|_, _| None)
 }
 
-/// A file's checksum, and whether it runs in a transaction, when the same file
-/// (display path and SQL) passed every check that reads one file alone; see the
-/// build cache.
-pub(super) type Known<'a> = dyn Fn(&str, &str) -> Option<([u8; 32], bool)> + 'a;
+/// What the build cache knows of a file, when the same file (display path and SQL)
+/// passed every check that reads one file alone.
+pub(super) type Known<'a> = dyn Fn(&str, &str) -> Option<KnownFile> + 'a;
+
+/// A file the build cache stored: it passed every check of one file alone.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct KnownFile {
+    pub checksum: [u8; 32],
+    pub transaction: bool,
+    /// The version, previous chain and chain it was stored with.
+    pub chain: (crate::Version, [u8; 32], [u8; 32]),
+}
+
+/// The chain after a migration: the stored one when the file is `known` with the
+/// same version after the same chain, else computed (SHA-256, slow in the
+/// unoptimised build the macro runs in).
+pub(super) fn next_chain(
+    previous: &[u8; 32],
+    version: crate::Version,
+    checksum: &[u8; 32],
+    known: Option<&KnownFile>,
+) -> [u8; 32] {
+    match known {
+        Some(k) if k.chain.0 == version && k.chain.1 == *previous && k.checksum == *checksum => {
+            k.chain.2
+        }
+        _ => crate::checksum::chain(previous, version, checksum),
+    }
+}
 
 /// [`read_dir`], with the files `known` to pass the one-file checks taken as they
 /// were (the build cache).
@@ -128,7 +153,7 @@ pub(super) fn read_dir_known(
             Ok(sql) => {
                 let cached = known(&display_path, &sql);
                 let transaction = match cached {
-                    Some((_, transaction)) => transaction,
+                    Some(k) => k.transaction,
                     None => match crate::rules::no_transaction(&sql) {
                         Ok(no_transaction) => !no_transaction,
                         Err(e) => {
@@ -157,8 +182,8 @@ pub(super) fn read_dir_known(
                     None => None,
                 };
                 if found.is_empty() {
-                    let checksum = cached.map_or_else(|| crate::checksum(&sql), |(sum, _)| sum);
-                    chain = crate::checksum::chain(&chain, n.version, &checksum);
+                    let checksum = cached.map_or_else(|| crate::checksum(&sql), |k| k.checksum);
+                    chain = next_chain(&chain, n.version, &checksum, cached.as_ref());
                     migrations.push(SourceMigration {
                         version: n.version,
                         checksum,

@@ -83,11 +83,36 @@ pub fn validate_with(
     let cache = options
         .cache
         .zip(folder)
-        .and_then(|(dir, folder)| Cache::open(dir, folder, None, options));
-    validate_cached(migrations, options, cache, false).map(drop)
+        .and_then(|(dir, folder)| Cache::open(dir, folder, false, options));
+    validate_cached(migrations, options, cache, false, None).map(drop)
 }
 
-/// [`validate_with`], using and updating the build cache's entry for the folder.
+/// A stored checkpoint restored ahead, with the foreign-key scope of its schema
+/// loaded (which parses the schema): what a validation resuming from it starts
+/// with, done on another thread while the files are read.
+pub(super) struct Warm {
+    len: usize,
+    conn: Connection,
+    scope: Scope,
+}
+
+/// Restores `checkpoint` into a new validation connection and loads its scope;
+/// `None` when that fails (the validation then does without).
+pub(super) fn warm(checkpoint: &cache::Checkpoint, options: &Options<'_>) -> Option<Warm> {
+    let mut conn = connection(options).ok()?;
+    if !checkpoint.restore(&mut conn) {
+        return None;
+    }
+    let scope = Scope::load(&conn).ok()?;
+    Some(Warm {
+        len: checkpoint.len,
+        conn,
+        scope,
+    })
+}
+
+/// [`validate_with`], using and updating the build cache's entry for the folder,
+/// and resuming from the `warm` checkpoint when it is the one the entry offers.
 ///
 /// With `lenient_downs`, a down script that does not pass the proof does not fail
 /// the validation: the migration is validated again without it, and it is returned
@@ -98,6 +123,7 @@ pub(super) fn validate_cached(
     options: &Options<'_>,
     mut cache: Option<Cache>,
     lenient_downs: bool,
+    warm: Option<Warm>,
 ) -> Result<Validated, Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
@@ -105,11 +131,11 @@ pub(super) fn validate_cached(
             format!("cannot set up the in-memory validation database: {e}"),
         )
     };
-    let mut conn = connection(options).map_err(internal)?;
     if let Some(cache) = &mut cache {
         cache.compare(migrations);
     }
     let mut start = 0;
+    let mut resumed = None;
     let mut changes: Vec<Vec<Change>> = vec![Vec::new(); migrations.len()];
     if let Some(cache) = &cache {
         if cache.validated {
@@ -123,17 +149,27 @@ pub(super) fn validate_cached(
             });
         }
         if let Some(len) = cache.best() {
-            if cache.restore(len, &mut conn) {
+            if let Some(w) = warm.filter(|w| w.len == len) {
+                resumed = Some((w.conn, Some(w.scope)));
+            } else {
+                let mut conn = connection(options).map_err(internal)?;
+                // Whatever a failed restore left, start again from an empty database.
+                if cache.restore(len, &mut conn) {
+                    resumed = Some((conn, None));
+                }
+            }
+            if resumed.is_some() {
                 start = len;
                 for (i, c) in changes.iter_mut().enumerate().take(len) {
                     *c = cache.changes(i);
                 }
-            } else {
-                // Whatever a failed restore left, start again from an empty database.
-                conn = connection(options).map_err(internal)?;
             }
         }
     }
+    let (mut conn, mut scope) = match resumed {
+        Some(resumed) => resumed,
+        None => (connection(options).map_err(internal)?, None),
+    };
     cache::note_use((start > 0).then_some(start));
     let mut current = std::borrow::Cow::Borrowed(migrations);
     let mut unproven = Vec::new();
@@ -145,6 +181,7 @@ pub(super) fn validate_cached(
             options,
             start,
             &mut changes,
+            scope.take(),
             |len, conn| {
                 if let Some(cache) = &cache
                     && let Some(image) = cache.capture(conn)
@@ -207,7 +244,8 @@ impl From<Diagnostic> for Stop {
 }
 
 /// The validation from migration `first` (after a restored checkpoint; 0 for the
-/// empty database). `capture(len, conn)` is called where a checkpoint is worth
+/// empty database), with the checkpoint's foreign-key `scope` when it is already
+/// loaded. `capture(len, conn)` is called where a checkpoint is worth
 /// keeping, after the migration before the newest, as long as no statement so far
 /// has left state outside the database.
 fn validate_from(
@@ -216,6 +254,7 @@ fn validate_from(
     options: &Options<'_>,
     first: usize,
     changes: &mut [Vec<Change>],
+    scope: Option<Scope>,
     mut capture: impl FnMut(usize, &Connection),
 ) -> Result<(), Stop> {
     let internal = |e: rusqlite::Error| {
@@ -226,10 +265,10 @@ fn validate_from(
     };
     let skipped = super::modules::unvalidated(migrations, options.modules);
     let _off = foreign_keys::Off::new(conn).map_err(internal)?;
-    let mut scope = if first == 0 {
-        Scope::default()
-    } else {
-        Scope::load(conn).map_err(internal)?
+    let mut scope = match scope {
+        Some(scope) => scope,
+        None if first == 0 => Scope::default(),
+        None => Scope::load(conn).map_err(internal)?,
     };
     // A restored checkpoint was taken where the image held the whole state.
     let mut image_is_state = true;

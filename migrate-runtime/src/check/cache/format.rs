@@ -2,10 +2,10 @@
 //! or foreign file from passing for a fact.
 //!
 //! `MAGIC`, then length-prefixed fields: the context (checking code, SQLite,
-//! declared options), each migration (version, name, file name, path, display path,
-//! SQL, transaction flag, source id, down script, checksum, and its schema changes as
-//! classified), whether the set passed, the hash of those facts, and each checkpoint
-//! (length, image hash, image).
+//! declared options), the layout the files were checked in, each migration (version,
+//! name, file name, path, display path, SQL, transaction flag, source id, down
+//! script, checksum, chain, and its schema changes as classified), whether the set
+//! passed, the hash of those facts, and each checkpoint (length, image hash, image).
 
 use std::hash::Hasher;
 use std::ops::Range;
@@ -13,7 +13,7 @@ use std::ops::Range;
 use super::SourceMigration;
 
 /// The first bytes of an entry, with the format's version.
-pub(super) const MAGIC: &[u8] = b"migrate validation cache, format 5\n";
+pub(super) const MAGIC: &[u8] = b"migrate validation cache, format 6\n";
 
 /// How many fields of a migration an entry stores (see `fields`).
 pub(super) const FIELDS: usize = 10;
@@ -31,6 +31,8 @@ pub(super) struct Record {
     pub(super) version: Range<usize>,
     pub(super) fields: [Range<usize>; FIELDS],
     pub(super) checksum: [u8; 32],
+    /// The chain over the stored migrations up to this one.
+    pub(super) chain: [u8; 32],
     /// Its schema changes, encoded (see [`Change::encode`](crate::changes::Change::encode)).
     pub(super) changes: Range<usize>,
 }
@@ -38,6 +40,9 @@ pub(super) struct Record {
 /// What an entry holds, before it is compared with the current migrations.
 #[derive(Default)]
 pub(super) struct Parsed {
+    /// The layout the files were read in with every one-file check (`Debug` of
+    /// `Option<Layout>`).
+    pub(super) layout: Range<usize>,
     pub(super) records: Vec<Record>,
     pub(super) validated: bool,
     pub(super) images: Vec<Stored>,
@@ -52,15 +57,22 @@ pub(super) fn image_hash(image: &[u8]) -> u64 {
     hasher.finish()
 }
 
-/// The hash of what an entry asserts: each file's checksum, whether it runs in a
-/// transaction and its schema changes, and whether the set passed.
+/// What an entry asserts of one file: its checksum, its chain, whether it runs in
+/// a transaction, and its schema changes.
+pub(super) type Facts<'a> = (&'a [u8; 32], &'a [u8; 32], bool, &'a [u8]);
+
+/// The hash of what an entry asserts: the layout its files passed the one-file
+/// checks in, the [`Facts`] of each file, and whether the set passed.
 pub(super) fn facts_hash<'a>(
-    files: impl Iterator<Item = (&'a [u8; 32], bool, &'a [u8])>,
+    layout: &[u8],
+    files: impl Iterator<Item = Facts<'a>>,
     validated: bool,
 ) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
-    for (checksum, transaction, changes) in files {
+    hasher.write(layout);
+    for (checksum, chain, transaction, changes) in files {
         hasher.write(checksum);
+        hasher.write(chain);
         hasher.write_u8(u8::from(transaction));
         hasher.write(changes);
     }
@@ -96,6 +108,7 @@ pub(super) fn put(out: &mut Vec<u8>, bytes: &[u8]) {
 
 pub(super) fn serialize(
     context: &str,
+    layout: &str,
     migrations: &[SourceMigration],
     changes: &[String],
     validated: bool,
@@ -106,6 +119,7 @@ pub(super) fn serialize(
     let mut out = Vec::with_capacity(size + 1024);
     out.extend_from_slice(MAGIC);
     put(&mut out, context.as_bytes());
+    put(&mut out, layout.as_bytes());
     put(&mut out, &(migrations.len() as u64).to_le_bytes());
     let no_changes = String::new();
     let changes_of = |i: usize| changes.get(i).unwrap_or(&no_changes).as_bytes();
@@ -115,14 +129,18 @@ pub(super) fn serialize(
             put(&mut out, field);
         }
         put(&mut out, &m.checksum);
+        put(&mut out, &m.chain);
         put(&mut out, changes_of(i));
     }
     put(&mut out, &[u8::from(validated)]);
     let facts = migrations
         .iter()
         .enumerate()
-        .map(|(i, m)| (&m.checksum, m.transaction, changes_of(i)));
-    put(&mut out, &facts_hash(facts, validated).to_le_bytes());
+        .map(|(i, m)| (&m.checksum, &m.chain, m.transaction, changes_of(i)));
+    put(
+        &mut out,
+        &facts_hash(layout.as_bytes(), facts, validated).to_le_bytes(),
+    );
     put(&mut out, &(images.len() as u64).to_le_bytes());
     for (len, hash, image) in images {
         put(&mut out, &(*len as u64).to_le_bytes());
@@ -170,6 +188,7 @@ pub(super) fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
     if !bytes.starts_with(MAGIC) || r.bytes()? != context.as_bytes() {
         return None;
     }
+    let layout = r.range()?;
     let count = usize::try_from(r.number()?).ok()?;
     let mut records = Vec::with_capacity(count.min(100_000));
     for _ in 0..count {
@@ -180,6 +199,7 @@ pub(super) fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
             version,
             fields: fields.try_into().ok()?,
             checksum: r.bytes()?.try_into().ok()?,
+            chain: r.bytes()?.try_into().ok()?,
             changes: r.range()?,
         });
     }
@@ -189,11 +209,12 @@ pub(super) fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
     let facts = records.iter().map(|r| {
         (
             &r.checksum,
+            &r.chain,
             bytes[r.fields[5].clone()] == *b"1",
             &bytes[r.changes.clone()],
         )
     });
-    if r.number()? != facts_hash(facts, validated) {
+    if r.number()? != facts_hash(&bytes[layout.clone()], facts, validated) {
         return None;
     }
     let count = r.number()?;
@@ -205,6 +226,7 @@ pub(super) fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
         images.push(Stored { len, image, hash });
     }
     (r.at == bytes.len()).then_some(Parsed {
+        layout,
         records,
         validated,
         images,

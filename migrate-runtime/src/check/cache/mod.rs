@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 
+use super::source::KnownFile;
 use super::{Layout, Options, SourceMigration};
 use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
 use crate::sql::Statement;
@@ -63,9 +64,11 @@ pub(super) struct Cache {
     /// The entry file's bytes.
     data: Vec<u8>,
     parsed: Parsed,
-    /// Whether the files were read with every one-file check (so a stored file
-    /// passed them).
+    /// Whether the files are read with every one-file check.
     files_checked: bool,
+    /// The layout the files are read in (`Debug` of `Option<Layout>`), once known:
+    /// a stored file passed the one-file checks when it was stored in that layout.
+    layout: String,
     /// The stored migrations by display path.
     by_path: HashMap<String, usize>,
     /// The stored checkpoints that match the current migrations.
@@ -80,12 +83,14 @@ impl Cache {
     /// The entry of the migrations in `folder` checked with `options`, read from
     /// the cache folder `dir`. `None` when the SQLite in use cannot be identified.
     ///
-    /// `files_checked` is the layout the caller read the files in, with every check
-    /// of one file alone; then the entry records which files passed them.
+    /// `files_checked` says that the caller reads the files with every check of one
+    /// file alone, in the layout it then gives to [`read_in`](Self::read_in); the
+    /// entry records which files passed them. The layout is not needed to open the
+    /// entry, so that it can be read while the layout is being detected.
     pub fn open(
         dir: &Path,
         folder: &Path,
-        files_checked: Option<Layout>,
+        files_checked: bool,
         options: &Options<'_>,
     ) -> Option<Self> {
         let sqlite: String = Connection::open_in_memory()
@@ -102,14 +107,14 @@ impl Cache {
             options.functions, options.collations, options.modules
         );
         let context = format!(
-            "{}\n{sqlite}\n{declared}\nfiles checked in layout {files_checked:?}",
+            "{}\n{sqlite}\n{declared}\nfiles checked {files_checked}",
             env!("MIGRATE_RUNTIME_FINGERPRINT")
         );
         let mut name = Sha256::new();
         name.update(folder.as_os_str().as_encoded_bytes());
         name.update(b"\n");
         name.update(declared.as_bytes());
-        name.update(format!("{files_checked:?}").as_bytes());
+        name.update(if files_checked { "checked" } else { "" });
         let name: String = name.finalize()[..12]
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -134,7 +139,8 @@ impl Cache {
             context,
             data,
             parsed,
-            files_checked: files_checked.is_some(),
+            files_checked,
+            layout: format!("{:?}", None::<Layout>),
             by_path,
             stored: Vec::new(),
             same_set: false,
@@ -142,17 +148,36 @@ impl Cache {
         })
     }
 
-    /// The checksum of a migration file stored with the same path and SQL, and
-    /// whether it runs in a transaction: such a file passed every check that reads
-    /// one file alone.
-    pub fn known(&self, display_path: &str, sql: &str) -> Option<([u8; 32], bool)> {
-        if !self.files_checked {
+    /// The layout the files are read in, with every one-file check.
+    pub fn read_in(&mut self, layout: Layout) {
+        self.layout = format!("{:?}", Some(layout));
+    }
+
+    /// A migration file stored with the same path and SQL, read in the same layout:
+    /// such a file passed every check that reads one file alone.
+    pub fn known(&self, display_path: &str, sql: &str) -> Option<KnownFile> {
+        if !self.files_checked || self.data[self.parsed.layout.clone()] != *self.layout.as_bytes() {
             return None;
         }
-        let record = &self.parsed.records[*self.by_path.get(display_path)?];
-        let transaction = self.data[record.fields[5].clone()] == *b"1";
-        (self.data[record.fields[4].clone()] == *sql.as_bytes())
-            .then_some((record.checksum, transaction))
+        let index = *self.by_path.get(display_path)?;
+        let record = &self.parsed.records[index];
+        if self.data[record.fields[4].clone()] != *sql.as_bytes() {
+            return None;
+        }
+        let version = self.data[record.version.clone()].try_into().ok()?;
+        let previous = match index {
+            0 => crate::checksum::CHAIN_START,
+            i => self.parsed.records[i - 1].chain,
+        };
+        Some(KnownFile {
+            checksum: record.checksum,
+            transaction: self.data[record.fields[5].clone()] == *b"1",
+            chain: (
+                crate::Version::from_le_bytes(version),
+                previous,
+                record.chain,
+            ),
+        })
     }
 
     /// Compares the entry with `migrations`: the checkpoints that still apply, and
@@ -205,23 +230,28 @@ impl Cache {
     /// Replaces `conn`'s main database with the image after `len` migrations, once
     /// its hash is checked.
     pub fn restore(&self, len: usize, conn: &mut Connection) -> bool {
-        let Some(image) =
-            self.stored.iter().find(|c| c.len == len).and_then(|c| {
-                Some(&self.data[c.image.clone()]).filter(|i| image_hash(i) == c.hash)
-            })
-        else {
-            return false;
-        };
-        let temp = temp_path(&self.dir, "restore");
-        let restored = std::fs::write(&temp, image).is_ok()
-            && (|| -> rusqlite::Result<bool> {
-                let source = Connection::open_with_flags(&temp, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-                let backup = rusqlite::backup::Backup::new(&source, conn)?;
-                Ok(backup.step(-1)? == rusqlite::backup::StepResult::Done)
-            })()
-            .unwrap_or(false);
-        let _ = std::fs::remove_file(&temp);
-        restored
+        self.stored
+            .iter()
+            .find(|c| c.len == len)
+            .is_some_and(|c| restore(&self.dir, &self.data[c.image.clone()], c.hash, conn))
+    }
+
+    /// The longest checkpoint the entry holds, whether or not it matches the
+    /// migrations (not compared yet): to restore ahead, on another thread, while the
+    /// files are read.
+    pub fn longest(&self) -> Option<Checkpoint> {
+        let c = self
+            .parsed
+            .images
+            .iter()
+            .filter(|c| c.len > 0)
+            .max_by_key(|c| c.len)?;
+        Some(Checkpoint {
+            dir: self.dir.clone(),
+            len: c.len,
+            image: self.data[c.image.clone()].to_vec(),
+            hash: c.hash,
+        })
     }
 
     /// The image of `conn`'s main database, when it is the connection's whole state.
@@ -275,7 +305,14 @@ impl Cache {
             .iter()
             .map(|c| crate::changes::Change::encode(c))
             .collect();
-        let bytes = serialize(&self.context, migrations, &changes, validated, &images);
+        let bytes = serialize(
+            &self.context,
+            &self.layout,
+            migrations,
+            &changes,
+            validated,
+            &images,
+        );
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
@@ -286,6 +323,39 @@ impl Cache {
         }
         evict(&self.dir, &self.file);
     }
+}
+
+/// A stored database image, copied out of its entry.
+pub(super) struct Checkpoint {
+    dir: PathBuf,
+    /// The migrations it is the state after.
+    pub len: usize,
+    image: Vec<u8>,
+    hash: u64,
+}
+
+impl Checkpoint {
+    /// Replaces `conn`'s main database with the image, once its hash is checked.
+    pub fn restore(&self, conn: &mut Connection) -> bool {
+        restore(&self.dir, &self.image, self.hash, conn)
+    }
+}
+
+/// Replaces `conn`'s main database with `image`, if its hash is `hash`.
+fn restore(dir: &Path, image: &[u8], hash: u64, conn: &mut Connection) -> bool {
+    if image_hash(image) != hash {
+        return false;
+    }
+    let temp = temp_path(dir, "restore");
+    let restored = std::fs::write(&temp, image).is_ok()
+        && (|| -> rusqlite::Result<bool> {
+            let source = Connection::open_with_flags(&temp, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            let backup = rusqlite::backup::Backup::new(&source, conn)?;
+            Ok(backup.step(-1)? == rusqlite::backup::StepResult::Done)
+        })()
+        .unwrap_or(false);
+    let _ = std::fs::remove_file(&temp);
+    restored
 }
 
 /// Whether a checkpoint may follow `statements`: none of them changes the connection

@@ -400,6 +400,17 @@ fn a_damaged_foreign_or_stale_cache_file_means_a_full_validation() {
     let mut bytes = good.clone();
     bytes[at + 7] ^= 1;
     damaged.push(("a checksum changed".into(), bytes));
+    // A chain, which the build embeds as stored when the file and the chain before
+    // it are unchanged.
+    let at = find(&good, &migrations[4].chain).unwrap();
+    let mut bytes = good.clone();
+    bytes[at + 3] ^= 1;
+    damaged.push(("a chain changed".into(), bytes));
+    // The layout the files passed the one-file checks in.
+    let at = find(&good, b"Some(Native)").unwrap();
+    let mut bytes = good.clone();
+    bytes[at + 5] = b'n';
+    damaged.push(("the layout changed".into(), bytes));
     // A file that runs in a transaction, stored as one that does not.
     let at = find(&good, &[1, 0, 0, 0, 0, 0, 0, 0, b'1']).unwrap();
     let mut bytes = good.clone();

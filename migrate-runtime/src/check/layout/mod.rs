@@ -405,9 +405,9 @@ fn finish(
                     },
                     None => (None, None),
                 };
-                let checksum = known(&display_path, &sql)
-                    .map_or_else(|| crate::checksum(&sql), |(sum, _)| sum);
-                chain = crate::checksum::chain(&chain, f.version, &checksum);
+                let cached = known(&display_path, &sql);
+                let checksum = cached.map_or_else(|| crate::checksum(&sql), |k| k.checksum);
+                chain = super::source::next_chain(&chain, f.version, &checksum, cached.as_ref());
                 migrations.push(SourceMigration {
                     version: f.version,
                     name: f.name,
