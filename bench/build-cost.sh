@@ -19,6 +19,13 @@
 #
 # The build cache of the validation goes to a fresh folder (MIGRATE_BUILD_CACHE), so
 # the first build starts without one, like a fresh clone.
+#
+# The apps depend on a copy of each checkout, taken at the start (so editing the
+# working tree during a run changes nothing), by path, but built as a registry
+# dependency is: Cargo compiles path dependencies incrementally, which splits the
+# runtime into 256 codegen units and makes each dev link of the app about 20 ms
+# slower than with the crate from crates.io (`incremental = false` for the three
+# crates puts that back; measured 0.088 s against 0.110 s for the dev link).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${N:-1000}
@@ -38,15 +45,29 @@ timed() {
     tail -1 "$work/time" | awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }'
 }
 
-# An app named $1 in $work/$1 using the migrations copied in, with dependencies $2.
+# An app named $1 in $work/$1 using the migrations copied in, with dependencies $2
+# and Cargo.toml lines $3.
 make_app() {
     local dir="$work/$1"
     mkdir -p "$dir/src"
     cp -r "$work/migrations" "$dir/migrations"
-    printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2024"\n[dependencies]\n%s\n[workspace]\n' \
-        "$1" "$2" >"$dir/Cargo.toml"
+    printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2024"\n[dependencies]\n%s\n[workspace]\n%s\n' \
+        "$1" "$2" "${3:-}" >"$dir/Cargo.toml"
     cp "$root/Cargo.lock" "$dir/Cargo.lock"
 }
+
+# A copy of the checkout $1 in $work/$2, without its build output and history.
+snapshot() {
+    mkdir -p "$work/$2"
+    (cd "$1" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp -P --parents -t "$work/$2")
+}
+# The three crates built as from a registry: not incrementally.
+as_registry=''
+for p in migrate migrate-macros migrate-runtime; do
+    for profile in dev release; do
+        as_registry+="[profile.$profile.package.$p]"$'\n'"incremental = false"$'\n'
+    done
+done
 
 make_app floor 'rusqlite = { version = ">=0.32, <0.44", features = ["bundled"] }'
 {
@@ -71,11 +92,13 @@ fn main() {
     let mut conn = migrate::rusqlite::Connection::open_in_memory().unwrap();
     println!("applied {}", MIGRATIONS.run(&mut conn).unwrap().applied.len());
 }'
-make_app after "migrate = { path = \"$root\" }"
+snapshot "$root" src-after
+make_app after "migrate = { path = \"$work/src-after\" }" "$as_registry"
 echo "$app_main" >"$work/after/src/main.rs"
 variants="floor after"
 if [ -n "${MIGRATE_BEFORE:-}" ]; then
-    make_app before "migrate = { path = \"$MIGRATE_BEFORE\" }"
+    snapshot "$MIGRATE_BEFORE" src-before
+    make_app before "migrate = { path = \"$work/src-before\" }" "$as_registry"
     echo "$app_main" >"$work/before/src/main.rs"
     variants="floor before after"
 fi

@@ -187,8 +187,11 @@ fn check_dir_in<'scope>(
             // `dir` (the command's `migrations`) does not share one entry between
             // projects.
             let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
-            let cache = cache::Cache::open(cache_dir, &folder, true, options);
-            let checkpoint = cache.as_ref().and_then(cache::Cache::longest);
+            let mut cache = cache::Cache::open(cache_dir, &folder, true, options);
+            let checkpoint = cache.as_mut().and_then(|cache| {
+                cache.decode();
+                cache.longest()
+            });
             let _ = opened.send(cache);
             // Used only if the files read show it is the state of their first
             // migrations (`Cache::compare`).

@@ -2,13 +2,15 @@
 //! every `.sql` file for its signals and keeps the bytes for the reader.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
 
 thread_local! {
     /// Files the layout detection read during one check, kept for its reader, so
     /// each file is read from disk once; `None` outside a check.
-    static READ_AHEAD: RefCell<Option<HashMap<PathBuf, Vec<u8>>>> = const { RefCell::new(None) };
+    static READ_AHEAD: RefCell<Option<FxHashMap<OsString, Vec<u8>>>> = const { RefCell::new(None) };
 }
 
 /// While alive, files read by the layout detection are kept for the reader.
@@ -16,7 +18,7 @@ pub(super) struct ReadOnce(());
 
 impl ReadOnce {
     pub fn start() -> Self {
-        READ_AHEAD.with(|r| *r.borrow_mut() = Some(HashMap::new()));
+        READ_AHEAD.with(|r| *r.borrow_mut() = Some(FxHashMap::default()));
         Self(())
     }
 }
@@ -34,7 +36,7 @@ pub(super) fn read_ahead<T>(path: &Path, inspect: impl FnOnce(&[u8]) -> T) -> st
     let seen = inspect(&bytes);
     READ_AHEAD.with(|r| {
         if let Some(kept) = r.borrow_mut().as_mut() {
-            kept.insert(path.to_owned(), bytes);
+            kept.insert(path.as_os_str().to_owned(), bytes);
         }
     });
     Ok(seen)
@@ -42,6 +44,10 @@ pub(super) fn read_ahead<T>(path: &Path, inspect: impl FnOnce(&[u8]) -> T) -> st
 
 /// A file's bytes: those the detection kept, else read from disk.
 pub(super) fn read(path: &Path) -> std::io::Result<Vec<u8>> {
-    let kept = READ_AHEAD.with(|r| r.borrow_mut().as_mut().and_then(|kept| kept.remove(path)));
+    let kept = READ_AHEAD.with(|r| {
+        r.borrow_mut()
+            .as_mut()
+            .and_then(|kept| kept.remove(path.as_os_str()))
+    });
     kept.map_or_else(|| std::fs::read(path), Ok)
 }

@@ -163,18 +163,16 @@ pub(super) fn first_failure(conn: &Connection) -> rusqlite::Result<Option<(Probe
     if !problems.is_empty() {
         return Ok(Some((Probe::Integrity, problems.join("; "))));
     }
-    let objects: Vec<Object> = conn
-        .prepare(
-            "SELECT type, name, tbl_name, sql FROM sqlite_schema
-             WHERE type IN ('table', 'view', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+    let names = |kind: &str| -> rusqlite::Result<Vec<String>> {
+        conn.prepare(
+            "SELECT name FROM sqlite_schema WHERE type = ?1 AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
         )?
-        .query_map([], object)?
-        .collect::<rusqlite::Result<_>>()?;
-    for (kind, name, _, _) in &objects {
-        if kind == "view"
-            && let Err(e) = conn.prepare(&format!("SELECT * FROM {} LIMIT 0", quote(name)))
-        {
-            return Ok(Some((Probe::View(name.clone()), sqlite_message(&e).0)));
+        .query_map([kind], |r| r.get(0))?
+        .collect()
+    };
+    for name in names("view")? {
+        if let Err(e) = conn.prepare(&format!("SELECT * FROM {} LIMIT 0", quote(&name))) {
+            return Ok(Some((Probe::View(name), sqlite_message(&e).0)));
         }
     }
     let dangling: Option<(String, String, String)> = conn
@@ -202,20 +200,24 @@ pub(super) fn first_failure(conn: &Connection) -> rusqlite::Result<Option<(Probe
         )));
     }
     if crate::foreign_keys::check(conn, None).is_err() {
-        let found = objects
-            .iter()
-            .filter(|(kind, ..)| kind == "table")
-            .find_map(|(_, name, _, _)| fails(Probe::KeyCheck(name.clone())));
+        let found = names("table")?
+            .into_iter()
+            .find_map(|name| fails(Probe::KeyCheck(name)));
         if found.is_some() {
             return Ok(found);
         }
     }
     // The writes that compile what SQLite checks only then: the triggers they fire,
-    // and the default expressions of an INSERT.
+    // and the default expressions of an INSERT. SQLite lists the triggers and the
+    // tables that may have one; the tokens of those tables decide.
+    let objects: Vec<Object> = conn
+        .prepare(WRITTEN_OBJECTS)?
+        .query_map([], object)?
+        .collect::<rusqlite::Result<_>>()?;
     let mut writes: Vec<(String, &'static str)> = Vec::new();
     // Those already listed, so that listing each once stays linear.
-    let mut listed: std::collections::HashSet<(String, &'static str)> =
-        std::collections::HashSet::new();
+    let mut listed: rustc_hash::FxHashSet<(String, &'static str)> =
+        rustc_hash::FxHashSet::default();
     for (kind, name, on, sql) in &objects {
         let sql = sql.as_deref().unwrap_or_default();
         let wanted = match kind.as_str() {
@@ -243,6 +245,14 @@ pub(super) fn first_failure(conn: &Connection) -> rusqlite::Result<Option<(Probe
     }
     Ok(None)
 }
+
+/// The triggers, and the tables that may have a default expression: their text has
+/// `default` and a `(` after it (`lower`, in case a migration made `LIKE` case
+/// sensitive); in schema order.
+const WRITTEN_OBJECTS: &str = "SELECT type, name, tbl_name, sql FROM sqlite_schema
+    WHERE (type = 'trigger' OR (type = 'table' AND lower(sql) LIKE '%default%(%'))
+        AND name NOT LIKE 'sqlite_%'
+    ORDER BY rowid";
 
 /// The event of a trigger: `INSERT`, `UPDATE` or `DELETE`, the first of them in its
 /// header, which comes before its body.
@@ -439,11 +449,15 @@ impl<'m> Place<'m> {
 mod tests {
     use super::*;
 
-    /// The cheap test never says no where the tokens say yes: `DEFAULT` and `(` in
+    /// The cheap tests never say no where the tokens say yes: `DEFAULT` and `(` in
     /// every case, with every kind of space and comment between them, among
-    /// identifiers, strings and comments that hold the words.
+    /// identifiers, strings and comments that hold the words. Both: the one on the
+    /// text, and SQLite's selection of the tables in [`first_failure`], with `LIKE`
+    /// made case sensitive or not.
     #[test]
     fn the_prefilter_of_default_expressions_misses_none() {
+        let conn = Connection::open_in_memory().unwrap();
+        let mut tables = 0;
         let defaults = ["DEFAULT", "default", "DeFault"];
         let gaps = [
             "",
@@ -473,11 +487,28 @@ mod tests {
                         assert!(!tokens || maybe_default_expression(&sql), "{sql}");
                         assert_eq!(has_default_expression(&sql), tokens, "{sql}");
                         yes += usize::from(tokens);
+                        if tokens {
+                            tables += 1;
+                            let table = sql.replacen("TABLE t ", &format!("TABLE t{tables} "), 1);
+                            conn.execute_batch(&table).unwrap();
+                        }
                     }
                 }
             }
         }
         assert!(yes > 100, "{yes}");
+        for sensitive in ["OFF", "ON"] {
+            conn.execute_batch(&format!("PRAGMA case_sensitive_like = {sensitive}"))
+                .unwrap();
+            let selected: i64 = conn
+                .query_row(
+                    &format!("SELECT count(*) FROM ({WRITTEN_OBJECTS}) WHERE type = 'table'"),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(selected, tables, "case_sensitive_like = {sensitive}");
+        }
         assert!(!maybe_default_expression(
             "CREATE TABLE t (a DEFAULT 0, b DEFAULT CURRENT_TIMESTAMP)"
         ));

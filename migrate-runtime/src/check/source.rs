@@ -2,7 +2,7 @@
 //! without running them.
 
 use crate::Version;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 use super::{SourceMigration, TRACKING_TABLE};
@@ -278,7 +278,7 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
     let mut entries = entries
         .collect::<Result<Vec<_>, _>>()
         .map_err(cannot_read)?;
-    entries.sort_by_key(std::fs::DirEntry::file_name);
+    entries.sort_by_cached_key(std::fs::DirEntry::file_name);
 
     let mut listing = Listing {
         named: Vec::new(),
@@ -376,7 +376,7 @@ fn mixed_spellings(
     let mut kept: Vec<Named> = Vec::with_capacity(named.len());
     // The first file kept for each version, digits and name: looking the twin up
     // in a map keeps this linear (the macro runs it unoptimised on every build).
-    let mut first: HashMap<(Version, String, String), usize> = HashMap::new();
+    let mut first: FxHashMap<(Version, String, String), usize> = FxHashMap::default();
     for n in named {
         let key = (n.version, n.digits.clone(), n.name.clone());
         let twin = first.get(&key).map(|&i| &kept[i]).filter(|k| k.up != n.up);
@@ -410,9 +410,9 @@ fn pair_downs(
     downs: Vec<Named>,
     display_dir: &str,
     diagnostics: &mut Vec<Diagnostic>,
-) -> HashMap<String, String> {
-    let mut pairs = HashMap::new();
-    let mut by_version: HashMap<Version, Vec<&Named>> = HashMap::new();
+) -> FxHashMap<String, String> {
+    let mut pairs = FxHashMap::default();
+    let mut by_version: FxHashMap<Version, Vec<&Named>> = FxHashMap::default();
     for n in named {
         by_version.entry(n.version).or_default().push(n);
     }

@@ -137,11 +137,11 @@ pub(super) fn validate_cached(
     let mut start = 0;
     let mut resumed = None;
     let mut changes: Vec<Vec<Change>> = vec![Vec::new(); migrations.len()];
-    if let Some(cache) = &cache {
+    if let Some(cache) = &mut cache {
         if cache.validated {
             cache::note_use(Some(migrations.len()));
             for (i, c) in changes.iter_mut().enumerate() {
-                *c = cache.changes(i);
+                *c = cache.take_changes(i);
             }
             return Ok(Validated {
                 unproven: Vec::new(),
@@ -161,7 +161,7 @@ pub(super) fn validate_cached(
             if resumed.is_some() {
                 start = len;
                 for (i, c) in changes.iter_mut().enumerate().take(len) {
-                    *c = cache.changes(i);
+                    *c = cache.take_changes(i);
                 }
             }
         }
@@ -214,7 +214,7 @@ pub(super) fn validate_cached(
         // The entry holds the migrations as validated, without the down scripts
         // left out: the next build validates those again and finds the same.
         if let Some(cache) = cache {
-            cache.store(&current, &changes, captured, result.is_ok());
+            cache.store(&current, &changes, start, captured, result.is_ok());
         }
         return result.map(|()| Validated { unproven, changes });
     }

@@ -106,24 +106,32 @@ pub(super) fn put(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// The bytes of an entry. Its first records are `kept` as stored (their bytes and
+/// facts, from the entry read); the others are written from `migrations`, which
+/// holds the whole set, with their schema `changes` encoded.
 pub(super) fn serialize(
     context: &str,
     layout: &str,
+    kept: (&[u8], &[Facts<'_>]),
     migrations: &[SourceMigration],
     changes: &[String],
     validated: bool,
     images: &[(usize, u64, &[u8])],
 ) -> Vec<u8> {
+    let (kept_bytes, kept_facts) = kept;
+    let rest = &migrations[kept_facts.len()..];
     let size: usize = images.iter().map(|(.., image)| image.len()).sum::<usize>()
-        + migrations.iter().map(|m| m.sql.len() + 256).sum::<usize>();
+        + kept_bytes.len()
+        + rest.iter().map(|m| m.sql.len() + 256).sum::<usize>();
     let mut out = Vec::with_capacity(size + 1024);
     out.extend_from_slice(MAGIC);
     put(&mut out, context.as_bytes());
     put(&mut out, layout.as_bytes());
     put(&mut out, &(migrations.len() as u64).to_le_bytes());
+    out.extend_from_slice(kept_bytes);
     let no_changes = String::new();
     let changes_of = |i: usize| changes.get(i).unwrap_or(&no_changes).as_bytes();
-    for (i, m) in migrations.iter().enumerate() {
+    for (i, m) in rest.iter().enumerate() {
         put(&mut out, &m.version.to_le_bytes());
         for field in fields(m) {
             put(&mut out, field);
@@ -133,10 +141,11 @@ pub(super) fn serialize(
         put(&mut out, changes_of(i));
     }
     put(&mut out, &[u8::from(validated)]);
-    let facts = migrations
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (&m.checksum, &m.chain, m.transaction, changes_of(i)));
+    let facts = kept_facts.iter().copied().chain(
+        rest.iter()
+            .enumerate()
+            .map(|(i, m)| (&m.checksum, &m.chain, m.transaction, changes_of(i))),
+    );
     put(
         &mut out,
         &facts_hash(layout.as_bytes(), facts, validated).to_le_bytes(),
@@ -148,6 +157,34 @@ pub(super) fn serialize(
         put(&mut out, image);
     }
     out
+}
+
+impl Parsed {
+    /// The bytes of the first `n` records in the entry `data`, and their facts.
+    pub(super) fn records_kept<'a>(
+        &'a self,
+        data: &'a [u8],
+        n: usize,
+    ) -> (&'a [u8], Vec<Facts<'a>>) {
+        let n = n.min(self.records.len());
+        if n == 0 {
+            return (&[], Vec::new());
+        }
+        // Each record starts with its version's length prefix.
+        let bytes = &data[self.records[0].version.start - 8..self.records[n - 1].changes.end];
+        let facts = self.records[..n]
+            .iter()
+            .map(|r| {
+                (
+                    &r.checksum,
+                    &r.chain,
+                    data[r.fields[5].clone()] == *b"1",
+                    &data[r.changes.clone()],
+                )
+            })
+            .collect();
+        (bytes, facts)
+    }
 }
 
 /// A reader of length-prefixed fields that stops at the first inconsistency.

@@ -25,7 +25,6 @@
 //! ignored, and an image is checked against its hash before it is used: the
 //! validation then runs in full.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -70,11 +69,15 @@ pub(super) struct Cache {
     /// a stored file passed the one-file checks when it was stored in that layout.
     layout: String,
     /// The stored migrations by display path.
-    by_path: HashMap<String, usize>,
+    by_path: rustc_hash::FxHashMap<String, usize>,
     /// The stored checkpoints that match the current migrations.
     stored: Vec<Stored>,
+    /// How many stored migrations, from the first, are the current ones.
+    same: usize,
     /// Whether the stored set is the current one, byte for byte.
     same_set: bool,
+    /// The stored migrations' schema changes, decoded (see [`decode`](Self::decode)).
+    decoded: Vec<Vec<crate::changes::Change>>,
     /// Whether the current set passed every check (stored so).
     pub validated: bool,
 }
@@ -143,7 +146,9 @@ impl Cache {
             layout: format!("{:?}", None::<Layout>),
             by_path,
             stored: Vec::new(),
+            same: 0,
             same_set: false,
+            decoded: Vec::new(),
             validated: false,
         })
     }
@@ -196,6 +201,7 @@ impl Cache {
             }
             same += 1;
         }
+        self.same = same;
         self.same_set = same == self.parsed.records.len() && same == migrations.len();
         self.validated = self.parsed.validated && self.same_set;
         self.stored = self
@@ -207,18 +213,32 @@ impl Cache {
             .collect();
     }
 
-    /// The schema changes of the stored migration at `index`, as classified when it
-    /// was validated; only meaningful for the migrations [`compare`](Self::compare)
-    /// found unchanged.
-    pub fn changes(&self, index: usize) -> Vec<crate::changes::Change> {
-        self.parsed
+    /// Decodes the schema changes of every stored migration, ahead of
+    /// [`take_changes`](Self::take_changes) (on the thread that read the entry,
+    /// while the files are read).
+    pub fn decode(&mut self) {
+        self.decoded = self
+            .parsed
             .records
-            .get(index)
+            .iter()
             .map(|r| {
                 crate::changes::Change::decode(&String::from_utf8_lossy(
                     &self.data[r.changes.clone()],
                 ))
             })
+            .collect();
+    }
+
+    /// The schema changes of the stored migration at `index`, as classified when it
+    /// was validated; only meaningful for the migrations [`compare`](Self::compare)
+    /// found unchanged. Each is taken once.
+    pub fn take_changes(&mut self, index: usize) -> Vec<crate::changes::Change> {
+        if self.decoded.is_empty() {
+            self.decode();
+        }
+        self.decoded
+            .get_mut(index)
+            .map(std::mem::take)
             .unwrap_or_default()
     }
 
@@ -279,11 +299,13 @@ impl Cache {
     /// Writes the entry for `migrations`: `validated` when the whole set passed,
     /// the `captured` images (after their `len` migrations) and the stored ones that
     /// still apply, the [`KEPT`] longest. Nothing is written when the file already
-    /// says all that.
+    /// says all that. The first `reused` migrations' changes came from this entry:
+    /// their records are copied as they are.
     pub fn store(
         self,
         migrations: &[SourceMigration],
         changes: &[Vec<crate::changes::Change>],
+        reused: usize,
         captured: Vec<(usize, Vec<u8>)>,
         validated: bool,
     ) {
@@ -301,13 +323,15 @@ impl Cache {
         }
         images.sort_by_key(|(len, ..)| std::cmp::Reverse(*len));
         images.truncate(KEPT);
-        let changes: Vec<String> = changes
+        let (kept, kept_facts) = self.parsed.records_kept(&self.data, reused.min(self.same));
+        let changes: Vec<String> = changes[kept_facts.len()..]
             .iter()
             .map(|c| crate::changes::Change::encode(c))
             .collect();
         let bytes = serialize(
             &self.context,
             &self.layout,
+            (kept, &kept_facts),
             migrations,
             &changes,
             validated,

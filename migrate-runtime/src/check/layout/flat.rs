@@ -1,7 +1,7 @@
 //! Layouts of one file per migration, named `<version>_<name>…`: sqlx, golang-migrate
 //! and refinery. Down files (sqlx, golang-migrate) are paired with their up files.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 use super::{Found, Layout, entries, is_sql, parse_version, split_dialect, too_large};
@@ -63,8 +63,8 @@ pub(super) fn find(
         }
     }
     // The ups by file name and by version as written, so that pairing stays linear.
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    let mut by_digits: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_name: FxHashMap<String, usize> = FxHashMap::default();
+    let mut by_digits: FxHashMap<String, Vec<usize>> = FxHashMap::default();
     for (i, f) in found.iter().enumerate() {
         by_name.entry(f.file_name.clone()).or_insert(i);
         by_digits.entry(f.source_id.clone()).or_default().push(i);
