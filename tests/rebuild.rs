@@ -185,3 +185,41 @@ fn an_added_migration_is_built_in_with_the_helper_and_reported_stale_without_it(
     );
     Ok(())
 }
+
+/// Editing a migration needs no helper: the macro's expansion names each file it
+/// read (`include_str!`), so cargo rebuilds the crate and the new text is embedded.
+#[test]
+fn an_edited_migration_is_built_in_without_the_helper() -> TestResult {
+    let root = scratch_root()?;
+    let target = root.join("target");
+    let db_dir = tempfile::tempdir()?;
+    let app = scratch_app(&root, "edited", false)?;
+    std::fs::write(
+        app.join("migrations/002_create_posts.sql"),
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\n",
+    )?;
+    cargo_build(&app, &target)?;
+    // A second later, so the file's time is after the build's.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(
+        app.join("migrations/002_create_posts.sql"),
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT);\n",
+    )?;
+    cargo_build(&app, &target)?;
+    let db = db_dir.path().join("edited.db");
+    let out = run_app(&target, "edited", &db)?;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "applied 001_create_users\napplied 002_create_posts\nembedded 2\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn = rusqlite::Connection::open(&db)?;
+    let columns: i64 = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('posts') WHERE name = 'title'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(columns, 1, "the edited text was not built in");
+    Ok(())
+}

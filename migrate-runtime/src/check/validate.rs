@@ -173,7 +173,7 @@ pub(super) fn validate_cached(
     cache::note_use((start > 0).then_some(start));
     let mut current = std::borrow::Cow::Borrowed(migrations);
     let mut unproven = Vec::new();
-    loop {
+    let (result, captured) = loop {
         let mut captured = Vec::new();
         let result = validate_from(
             &conn,
@@ -211,13 +211,30 @@ pub(super) fn validate_cached(
             Err(Stop::Problem(diagnostic)) => Err(diagnostic),
             Ok(()) => Ok(()),
         };
-        // The entry holds the migrations as validated, without the down scripts
-        // left out: the next build validates those again and finds the same.
-        if let Some(cache) = cache {
-            cache.store(&current, &changes, start, captured, result.is_ok());
-        }
-        return result.map(|()| Validated { unproven, changes });
+        break (result, captured);
+    };
+    // The whole-set checks, while another thread writes the entry's bytes as if they
+    // pass (they almost always do; it is written again if not), then frees the
+    // database. The entry holds the migrations as validated, without the down
+    // scripts left out: the next build validates those again and finds the same.
+    let (result, entry) = std::thread::scope(|threads| {
+        let entry = |validated| {
+            let cache = cache.as_ref()?;
+            cache.entry(&current, &changes, start, &captured, validated)
+        };
+        let passing = result.is_ok().then(|| threads.spawn(move || entry(true)));
+        let result = result.and_then(|()| whole_set_checks(&conn, &current, options));
+        threads.spawn(move || drop(conn));
+        let entry = match (&result, passing) {
+            (Ok(()), Some(passing)) => passing.join().ok().flatten(),
+            _ => entry(false),
+        };
+        (result, entry)
+    });
+    if let (Some(cache), Some(entry)) = (cache, entry) {
+        cache.write(&entry);
     }
+    result.map(|()| Validated { unproven, changes })
 }
 
 /// What a validation found besides problems.
@@ -245,7 +262,7 @@ impl From<Diagnostic> for Stop {
 
 /// The validation from migration `first` (after a restored checkpoint; 0 for the
 /// empty database), with the checkpoint's foreign-key `scope` when it is already
-/// loaded. `capture(len, conn)` is called where a checkpoint is worth
+/// loaded, up to the whole-set checks, which the caller runs. `capture(len, conn)` is called where a checkpoint is worth
 /// keeping, after the migration before the newest, as long as no statement so far
 /// has left state outside the database.
 fn validate_from(
@@ -338,7 +355,7 @@ fn validate_from(
             capture(len, conn);
         }
     }
-    Ok(whole_set_checks(conn, migrations, options)?)
+    Ok(())
 }
 
 /// Why [`Run::apply_saving`] failed.

@@ -296,21 +296,21 @@ impl Cache {
         image
     }
 
-    /// Writes the entry for `migrations`: `validated` when the whole set passed,
-    /// the `captured` images (after their `len` migrations) and the stored ones that
-    /// still apply, the [`KEPT`] longest. Nothing is written when the file already
+    /// The bytes of the entry for `migrations`: `validated` when the whole set
+    /// passed, the `captured` images (after their `len` migrations) and the stored
+    /// ones that still apply, the [`KEPT`] longest. `None` when the file already
     /// says all that. The first `reused` migrations' changes came from this entry:
     /// their records are copied as they are.
-    pub fn store(
-        self,
+    pub fn entry(
+        &self,
         migrations: &[SourceMigration],
         changes: &[Vec<crate::changes::Change>],
         reused: usize,
-        captured: Vec<(usize, Vec<u8>)>,
+        captured: &[(usize, Vec<u8>)],
         validated: bool,
-    ) {
+    ) -> Option<Vec<u8>> {
         if captured.is_empty() && self.same_set && self.validated == validated {
-            return;
+            return None;
         }
         let mut images: Vec<(usize, u64, &[u8])> = captured
             .iter()
@@ -328,7 +328,7 @@ impl Cache {
             .iter()
             .map(|c| crate::changes::Change::encode(c))
             .collect();
-        let bytes = serialize(
+        Some(serialize(
             &self.context,
             &self.layout,
             (kept, &kept_facts),
@@ -336,7 +336,12 @@ impl Cache {
             &changes,
             validated,
             &images,
-        );
+        ))
+    }
+
+    /// Writes the entry's `bytes` (from [`entry`](Self::entry)) under a temporary
+    /// name, renamed over the old file.
+    pub fn write(self, bytes: &[u8]) {
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
