@@ -1,8 +1,8 @@
 //! The `build.rs` helper that makes cargo rebuild when a migration file is added.
 //!
-//! Editing a migration already rebuilds the crate (the macro embeds each file with
-//! `include_bytes!`), but cargo only notices an **added** file when the build script
-//! asks it to watch the folder:
+//! Editing a migration already rebuilds the crate (the macro's expansion names each
+//! file it read with `include_str!`), but cargo only notices an **added** file when
+//! the build script asks it to watch the folder:
 //!
 //! ```toml
 //! [build-dependencies]

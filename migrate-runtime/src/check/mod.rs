@@ -181,22 +181,26 @@ fn check_dir_in<'scope>(
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let _read_once = read_once::ReadOnce::start();
     let (opened, cache) = std::sync::mpsc::channel();
-    let ahead = options.cache.map(|cache_dir| {
-        threads.spawn(move || {
-            // The entry is named after the folder's absolute path, so a relative
-            // `dir` (the command's `migrations`) does not share one entry between
-            // projects.
-            let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
-            let mut cache = cache::Cache::open(cache_dir, &folder, true, options);
-            let checkpoint = cache.as_mut().and_then(|cache| {
-                cache.decode();
-                cache.longest()
-            });
-            let _ = opened.send(cache);
-            // Used only if the files read show it is the state of their first
-            // migrations (`Cache::compare`).
-            checkpoint.and_then(|c| validate::warm(&c, options))
-        })
+    // A thread that cannot be started drops the sender: no cache, as when off.
+    let ahead = options.cache.and_then(|cache_dir| {
+        let thread = std::thread::Builder::new().name("migrate-cache".to_owned());
+        thread
+            .spawn_scoped(threads, move || {
+                // The entry is named after the folder's absolute path, so a relative
+                // `dir` (the command's `migrations`) does not share one entry between
+                // projects.
+                let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+                let mut cache = cache::Cache::open(cache_dir, &folder, true, options);
+                let checkpoint = cache.as_mut().and_then(|cache| {
+                    cache.decode();
+                    cache.longest()
+                });
+                let _ = opened.send(cache);
+                // Used only if the files read show it is the state of their first
+                // migrations (`Cache::compare`).
+                checkpoint.and_then(|c| validate::warm(&c, options))
+            })
+            .ok()
     });
     let layout = match options.layout {
         Some(layout) => layout,

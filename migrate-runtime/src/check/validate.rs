@@ -222,12 +222,18 @@ pub(super) fn validate_cached(
             let cache = cache.as_ref()?;
             cache.entry(&current, &changes, start, &captured, validated)
         };
-        let passing = result.is_ok().then(|| threads.spawn(move || entry(true)));
+        // Without a thread (none could be started), this one does it all.
+        let thread = || std::thread::Builder::new().name("migrate-cache".to_owned());
+        let passing = match (&result, &cache) {
+            (Ok(()), Some(_)) => thread().spawn_scoped(threads, move || entry(true)).ok(),
+            _ => None,
+        };
         let result = result.and_then(|()| whole_set_checks(&conn, &current, options));
-        threads.spawn(move || drop(conn));
+        let _ = thread().spawn_scoped(threads, move || drop(conn));
         let entry = match (&result, passing) {
             (Ok(()), Some(passing)) => passing.join().ok().flatten(),
-            _ => entry(false),
+            (Ok(()), None) => entry(true),
+            (Err(_), _) => entry(false),
         };
         (result, entry)
     });

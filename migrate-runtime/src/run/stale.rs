@@ -1,10 +1,10 @@
 //! The stale-binary check of debug builds: the folder the set was built from, when
 //! it still exists, must hold the same migration files as the set.
 //!
-//! Cargo rebuilds a crate when an embedded file is edited (the macro emits an
-//! `include_bytes!` per file), but not when a file is added, unless `build.rs` asks
-//! for it. A binary built before a file was added silently lacks it; in a debug build
-//! `run` and `status` fail instead.
+//! Cargo rebuilds a crate when an embedded file is edited (the macro's expansion
+//! names each file with `include_str!`), but not when a file is added, unless
+//! `build.rs` asks for it. A binary built before a file was added silently lacks it;
+//! in a debug build `run` and `status` fail instead.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
