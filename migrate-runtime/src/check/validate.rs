@@ -152,8 +152,9 @@ pub(super) fn validate_cached(
             if let Some(w) = warm.filter(|w| w.len == len) {
                 resumed = Some((w.conn, Some(w.scope)));
             } else {
+                // After a failed restore, whatever it left is dropped: the
+                // validation starts again from an empty database.
                 let mut conn = connection(options).map_err(internal)?;
-                // Whatever a failed restore left, start again from an empty database.
                 if cache.restore(len, &mut conn) {
                     resumed = Some((conn, None));
                 }
@@ -268,9 +269,9 @@ impl From<Diagnostic> for Stop {
 
 /// The validation from migration `first` (after a restored checkpoint; 0 for the
 /// empty database), with the checkpoint's foreign-key `scope` when it is already
-/// loaded, up to the whole-set checks, which the caller runs. `capture(len, conn)` is called where a checkpoint is worth
-/// keeping, after the migration before the newest, as long as no statement so far
-/// has left state outside the database.
+/// loaded, up to the whole-set checks, which the caller runs. `capture(len, conn)`
+/// is called where a checkpoint is worth keeping, after the migration before the
+/// newest, as long as no statement so far has left state outside the database.
 fn validate_from(
     conn: &Connection,
     migrations: &[SourceMigration],

@@ -59,7 +59,7 @@ pub(super) fn detect(dir: &Path, display_dir: &str) -> Result<Layout, Vec<Diagno
                 text.starts_with("-- no-transaction"),
                 goose,
                 dbmate,
-                text.contains("--> statement-breakpoint"),
+                crate::check::contains(&text, "--> statement-breakpoint", '>'),
             )
         };
         let (starts_no_transaction, goose, dbmate, breakpoint) =
