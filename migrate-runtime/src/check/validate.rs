@@ -214,11 +214,12 @@ pub(super) fn validate_cached(
         };
         break (result, captured);
     };
-    // The whole-set checks, while another thread writes the entry's bytes as if they
-    // pass (they almost always do; it is written again if not), then frees the
-    // database. The entry holds the migrations as validated, without the down
-    // scripts left out: the next build validates those again and finds the same.
-    let (result, entry) = std::thread::scope(|threads| {
+    // The whole-set checks, while another thread makes the entry's bytes as if they
+    // pass (they almost always do; they are made again if not); then the entry is
+    // written while another thread frees the database. The entry holds the
+    // migrations as validated, without the down scripts left out: the next build
+    // validates those again and finds the same.
+    let result = std::thread::scope(|threads| {
         let entry = |validated| {
             let cache = cache.as_ref()?;
             cache.entry(&current, &changes, start, &captured, validated)
@@ -230,17 +231,21 @@ pub(super) fn validate_cached(
             _ => None,
         };
         let result = result.and_then(|()| whole_set_checks(&conn, &current, options));
-        let _ = thread().spawn_scoped(threads, move || drop(conn));
+        // While this thread writes the entry (without a cache there is nothing to
+        // overlap).
+        if cache.is_some() {
+            let _ = thread().spawn_scoped(threads, move || drop(conn));
+        }
         let entry = match (&result, passing) {
             (Ok(()), Some(passing)) => passing.join().ok().flatten(),
             (Ok(()), None) => entry(true),
             (Err(_), _) => entry(false),
         };
-        (result, entry)
+        if let (Some(cache), Some(entry)) = (&cache, entry) {
+            cache.write(&entry);
+        }
+        result
     });
-    if let (Some(cache), Some(entry)) = (cache, entry) {
-        cache.write(&entry);
-    }
     result.map(|()| Validated { unproven, changes })
 }
 

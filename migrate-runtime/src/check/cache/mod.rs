@@ -341,7 +341,7 @@ impl Cache {
 
     /// Writes the entry's `bytes` (from [`entry`](Self::entry)) under a temporary
     /// name, renamed over the old file.
-    pub fn write(self, bytes: &[u8]) {
+    pub fn write(&self, bytes: &[u8]) {
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
