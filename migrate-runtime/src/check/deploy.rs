@@ -102,7 +102,7 @@ pub fn acknowledged(m: &SourceMigration) -> Vec<bool> {
 /// do not parse.
 fn directives(m: &SourceMigration) -> (Vec<Allow>, Vec<Diagnostic>) {
     let (mut allows, mut problems) = (Vec::new(), Vec::new());
-    if !super::contains(&m.sql, ALLOW, ':') {
+    if !super::search::contains(&m.sql, ALLOW, ':') {
         return (allows, problems);
     }
     for token in crate::sql::tokenize(&m.sql) {

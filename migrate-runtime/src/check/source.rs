@@ -5,6 +5,7 @@ use crate::Version;
 use rustc_hash::FxHashMap;
 use std::path::Path;
 
+use super::cache::KnownFile;
 use super::{SourceMigration, TRACKING_TABLE};
 use crate::diagnostic::Diagnostic;
 use crate::name::{self, NameError};
@@ -78,32 +79,6 @@ pub fn read_dir(dir: &Path, display_dir: &str) -> Result<Vec<SourceMigration>, V
 /// What the build cache knows of a file, when the same file (display path and SQL)
 /// passed every check that reads one file alone.
 pub(super) type Known<'a> = dyn Fn(&str, &str) -> Option<KnownFile> + 'a;
-
-/// A file the build cache stored: it passed every check of one file alone.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct KnownFile {
-    pub checksum: [u8; 32],
-    pub transaction: bool,
-    /// The version, previous chain and chain it was stored with.
-    pub chain: (crate::Version, [u8; 32], [u8; 32]),
-}
-
-/// The chain after a migration: the stored one when the file is `known` with the
-/// same version after the same chain, else computed (SHA-256, slow in the
-/// unoptimised build the macro runs in).
-pub(super) fn next_chain(
-    previous: &[u8; 32],
-    version: crate::Version,
-    checksum: &[u8; 32],
-    known: Option<&KnownFile>,
-) -> [u8; 32] {
-    match known {
-        Some(k) if k.chain.0 == version && k.chain.1 == *previous && k.checksum == *checksum => {
-            k.chain.2
-        }
-        _ => crate::checksum::chain(previous, version, checksum),
-    }
-}
 
 /// [`read_dir`], with the files `known` to pass the one-file checks taken as they
 /// were (the build cache).
@@ -183,7 +158,7 @@ pub(super) fn read_dir_known(
                 };
                 if found.is_empty() {
                     let checksum = cached.map_or_else(|| crate::checksum(&sql), |k| k.checksum);
-                    chain = next_chain(&chain, n.version, &checksum, cached.as_ref());
+                    chain = super::cache::next_chain(&chain, n.version, &checksum, cached.as_ref());
                     migrations.push(SourceMigration {
                         version: n.version,
                         checksum,

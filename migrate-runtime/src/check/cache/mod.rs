@@ -31,7 +31,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 
-use super::source::KnownFile;
 use super::{Layout, Options, SourceMigration};
 use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
 use crate::sql::Statement;
@@ -351,6 +350,32 @@ impl Cache {
             return;
         }
         evict(&self.dir, &self.file);
+    }
+}
+
+/// A file the build cache stored: it passed every check of one file alone.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::check) struct KnownFile {
+    pub checksum: [u8; 32],
+    pub transaction: bool,
+    /// The version, previous chain and chain it was stored with.
+    pub chain: (crate::Version, [u8; 32], [u8; 32]),
+}
+
+/// The chain after a migration: the stored one when the file is `known` with the
+/// same version after the same chain, else computed (SHA-256, slow in the
+/// unoptimised build the macro runs in).
+pub(in crate::check) fn next_chain(
+    previous: &[u8; 32],
+    version: crate::Version,
+    checksum: &[u8; 32],
+    known: Option<&KnownFile>,
+) -> [u8; 32] {
+    match known {
+        Some(k) if k.chain.0 == version && k.chain.1 == *previous && k.checksum == *checksum => {
+            k.chain.2
+        }
+        _ => crate::checksum::chain(previous, version, checksum),
     }
 }
 

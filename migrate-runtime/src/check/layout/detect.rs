@@ -59,7 +59,7 @@ pub(super) fn detect(dir: &Path, display_dir: &str) -> Result<Layout, Vec<Diagno
                 text.starts_with("-- no-transaction"),
                 goose,
                 dbmate,
-                crate::check::contains(&text, "--> statement-breakpoint", '>'),
+                crate::check::search::contains(&text, "--> statement-breakpoint", '>'),
             )
         };
         let (starts_no_transaction, goose, dbmate, breakpoint) =

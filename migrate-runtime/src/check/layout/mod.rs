@@ -407,7 +407,7 @@ fn finish(
                 };
                 let cached = known(&display_path, &sql);
                 let checksum = cached.map_or_else(|| crate::checksum(&sql), |k| k.checksum);
-                chain = super::source::next_chain(&chain, f.version, &checksum, cached.as_ref());
+                chain = super::cache::next_chain(&chain, f.version, &checksum, cached.as_ref());
                 migrations.push(SourceMigration {
                     version: f.version,
                     name: f.name,

@@ -243,11 +243,11 @@ fn dbmate_line(line: &str) -> Line {
 /// Each line is looked at only in a file holding the annotation's text: the
 /// detection reads every file, in the unoptimised build the macro runs in.
 pub(super) fn annotations(text: &str) -> (bool, bool) {
-    let goose = crate::check::contains(text, "-- +goose", '+')
+    let goose = crate::check::search::contains(text, "-- +goose", '+')
         && text
             .split_inclusive('\n')
             .any(|l| matches!(goose_line(l), Ok(Line::Up(_))));
-    let dbmate = crate::check::contains(text, "migrate:up", ':')
+    let dbmate = crate::check::search::contains(text, "migrate:up", ':')
         && text
             .split_inclusive('\n')
             .any(|l| matches!(dbmate_line(l), Line::Up(_)));
