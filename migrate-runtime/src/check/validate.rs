@@ -182,7 +182,7 @@ pub(super) fn validate_cached(
             options,
             start,
             &mut changes,
-            scope.take(),
+            &mut scope,
             |len, conn| {
                 if let Some(cache) = &cache
                     && let Some(image) = cache.capture(conn)
@@ -198,6 +198,8 @@ pub(super) fn validate_cached(
                 // the restored checkpoint when it comes before the migration.
                 current.to_mut()[index].down = None;
                 unproven.push((index, diagnostic));
+                // What it holds followed the down script: loaded again.
+                scope = None;
                 conn = connection(options).map_err(internal)?;
                 let restored = start > 0
                     && start <= index
@@ -234,7 +236,7 @@ pub(super) fn validate_cached(
         // While this thread writes the entry (without a cache there is nothing to
         // overlap).
         if cache.is_some() {
-            let _ = thread().spawn_scoped(threads, move || drop(conn));
+            let _ = thread().spawn_scoped(threads, move || drop((conn, scope)));
         }
         let entry = match (&result, passing) {
             (Ok(()), Some(passing)) => passing.join().ok().flatten(),
@@ -274,7 +276,8 @@ impl From<Diagnostic> for Stop {
 
 /// The validation from migration `first` (after a restored checkpoint; 0 for the
 /// empty database), with the checkpoint's foreign-key `scope` when it is already
-/// loaded, up to the whole-set checks, which the caller runs. `capture(len, conn)`
+/// loaded (else it is loaded here; it stays with the caller, which frees it with
+/// the database on another thread), up to the whole-set checks, which the caller runs. `capture(len, conn)`
 /// is called where a checkpoint is worth keeping, after the migration before the
 /// newest, as long as no statement so far has left state outside the database.
 fn validate_from(
@@ -283,7 +286,7 @@ fn validate_from(
     options: &Options<'_>,
     first: usize,
     changes: &mut [Vec<Change>],
-    scope: Option<Scope>,
+    scope: &mut Option<Scope>,
     mut capture: impl FnMut(usize, &Connection),
 ) -> Result<(), Stop> {
     let internal = |e: rusqlite::Error| {
@@ -294,10 +297,10 @@ fn validate_from(
     };
     let skipped = super::modules::unvalidated(migrations, options.modules);
     let _off = foreign_keys::Off::new(conn).map_err(internal)?;
-    let mut scope = match scope {
+    let scope = match scope {
         Some(scope) => scope,
-        None if first == 0 => Scope::default(),
-        None => Scope::load(conn).map_err(internal)?,
+        None if first == 0 => scope.insert(Scope::default()),
+        None => scope.insert(Scope::load(conn).map_err(internal)?),
     };
     // A restored checkpoint was taken where the image held the whole state.
     let mut image_is_state = true;
@@ -325,7 +328,7 @@ fn validate_from(
             None => classify::candidates(&statements),
         };
         let shape_before = classify::shape(conn, &named).map_err(internal)?;
-        run.apply_saving(&mut scope).map_err(internal_or)?;
+        run.apply_saving(scope).map_err(internal_or)?;
         if let Some(additive) = additive {
             changes[index] = additive;
         } else if !named.is_empty() {
@@ -346,12 +349,12 @@ fn validate_from(
             };
             let unproven = |d| Stop::Down(index, Box::new(d));
             run_down
-                .apply_saving(&mut scope)
+                .apply_saving(scope)
                 .map_err(internal_or)
                 .map_err(unproven)?;
             let after = down::snapshot(conn).map_err(internal)?;
             down::compare(m, down, &before, &after).map_err(unproven)?;
-            run.apply_saving(&mut scope)
+            run.apply_saving(scope)
                 .map_err(internal_or)
                 .map_err(|mut d| {
                     d.message = format!(
