@@ -167,7 +167,8 @@ pub fn check_dir_opts(
         "" => ".",
         trimmed => trimmed,
     };
-    std::thread::scope(|threads| check_dir_in(dir, display_dir, options, threads))
+    let unneeded = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|threads| check_dir_in(dir, display_dir, options, &unneeded, threads))
 }
 
 /// [`check_dir_opts`], reading the build cache's entry and restoring its longest
@@ -178,9 +179,13 @@ fn check_dir_in<'scope>(
     dir: &'scope Path,
     display_dir: &'scope str,
     options: &'scope Options<'_>,
+    unneeded: &'scope std::sync::atomic::AtomicBool,
     threads: &'scope std::thread::Scope<'scope, '_>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let _read_once = read_once::ReadOnce::start();
+    // Whichever way this returns (a problem found in the files included), the
+    // restore ahead is not waited for beyond the step it is in.
+    let _stop = StopOnReturn(unneeded);
     let (opened, cache) = std::sync::mpsc::channel();
     // A thread that cannot be started drops the sender: no cache, as when off.
     let ahead = options.cache.and_then(|cache_dir| {
@@ -199,7 +204,7 @@ fn check_dir_in<'scope>(
                 let _ = opened.send(cache);
                 // Used only if the files read show it is the state of their first
                 // migrations (`Cache::compare`).
-                checkpoint.and_then(|c| validate::warm(&c, options))
+                checkpoint.and_then(|c| validate::warm(&c, options, unneeded))
             })
             .ok()
     });
@@ -214,8 +219,8 @@ fn check_dir_in<'scope>(
     let known = |path: &str, sql: &str| cache.as_ref().and_then(|c| c.known(path, sql));
     let lenient = options.downs.lenient(layout);
     let mut migrations = layout::read_known(dir, display_dir, Some(layout), &known, lenient)?;
-    let warm = ahead.and_then(|thread| thread.join().ok().flatten());
-    let validated = validate::validate_cached(&migrations, options, cache, lenient, warm)
+    let ahead = ahead.map(|thread| validate::Ahead { thread, unneeded });
+    let validated = validate::validate_cached(&migrations, options, cache, lenient, ahead)
         .map_err(|d| vec![layout::tagged(d, layout)])?;
     for (m, changes) in migrations.iter_mut().zip(validated.changes) {
         m.changes = changes;
@@ -237,6 +242,15 @@ fn check_dir_in<'scope>(
         }
     }
     Ok(migrations)
+}
+
+/// Sets its flag when dropped.
+struct StopOnReturn<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnReturn<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Migrations made from texts, numbered from 1, as `read_dir` would make them.

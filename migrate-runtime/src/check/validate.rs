@@ -2,6 +2,7 @@
 //! applies them, then checking what a database without data cannot show by itself.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::Connection;
 
@@ -97,10 +98,16 @@ pub(super) struct Warm {
 }
 
 /// Restores `checkpoint` into a new validation connection and loads its scope;
-/// `None` when that fails (the validation then does without).
-pub(super) fn warm(checkpoint: &cache::Checkpoint, options: &Options<'_>) -> Option<Warm> {
-    let mut conn = connection(options).ok()?;
-    if !checkpoint.restore(&mut conn) {
+/// `None` when that fails (the validation then does without), or when `unneeded`
+/// says, before either step, that nothing will use it.
+pub(super) fn warm(
+    checkpoint: &cache::Checkpoint,
+    options: &Options<'_>,
+    unneeded: &AtomicBool,
+) -> Option<Warm> {
+    let wanted = || !unneeded.load(Ordering::Relaxed);
+    let mut conn = connection(options).ok().filter(|_| wanted())?;
+    if !checkpoint.restore(&mut conn) || !wanted() {
         return None;
     }
     let scope = Scope::load(&conn).ok()?;
@@ -109,6 +116,25 @@ pub(super) fn warm(checkpoint: &cache::Checkpoint, options: &Options<'_>) -> Opt
         conn,
         scope,
     })
+}
+
+/// A checkpoint being restored on another thread ([`warm`]): joined when the
+/// validation resumes from it; told to stop when the validation finds it has no use
+/// for it (an unchanged folder, no checkpoint to resume from), so that the check
+/// does not wait for a restore and a schema it will not use.
+pub(super) struct Ahead<'scope> {
+    pub(super) thread: std::thread::ScopedJoinHandle<'scope, Option<Warm>>,
+    pub(super) unneeded: &'scope AtomicBool,
+}
+
+impl Ahead<'_> {
+    fn join(self) -> Option<Warm> {
+        self.thread.join().ok().flatten()
+    }
+
+    fn stop(self) {
+        self.unneeded.store(true, Ordering::Relaxed);
+    }
 }
 
 /// [`validate_with`], using and updating the build cache's entry for the folder,
@@ -123,7 +149,7 @@ pub(super) fn validate_cached(
     options: &Options<'_>,
     mut cache: Option<Cache>,
     lenient_downs: bool,
-    warm: Option<Warm>,
+    ahead: Option<Ahead<'_>>,
 ) -> Result<Validated, Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
@@ -137,8 +163,12 @@ pub(super) fn validate_cached(
     let mut start = 0;
     let mut resumed = None;
     let mut changes: Vec<Vec<Change>> = vec![Vec::new(); migrations.len()];
+    let mut ahead = ahead;
     if let Some(cache) = &mut cache {
         if cache.validated {
+            if let Some(ahead) = ahead {
+                ahead.stop();
+            }
             cache::note_use(Some(migrations.len()));
             for (i, c) in changes.iter_mut().enumerate() {
                 *c = cache.take_changes(i);
@@ -149,6 +179,7 @@ pub(super) fn validate_cached(
             });
         }
         if let Some(len) = cache.best() {
+            let warm = ahead.take().and_then(Ahead::join);
             if let Some(w) = warm.filter(|w| w.len == len) {
                 resumed = Some((w.conn, Some(w.scope)));
             } else {
@@ -166,6 +197,10 @@ pub(super) fn validate_cached(
                 }
             }
         }
+    }
+    // No checkpoint to resume from: the one restored ahead, if any, is not used.
+    if let Some(ahead) = ahead {
+        ahead.stop();
     }
     let (mut conn, mut scope) = match resumed {
         Some(resumed) => resumed,
