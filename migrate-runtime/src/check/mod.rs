@@ -219,7 +219,11 @@ fn check_dir_in<'scope>(
     let known = |path: &str, sql: &str| cache.as_ref().and_then(|c| c.known(path, sql));
     let lenient = options.downs.lenient(layout);
     let mut migrations = layout::read_known(dir, display_dir, Some(layout), &known, lenient)?;
-    let ahead = ahead.map(|thread| validate::Ahead { thread, unneeded });
+    let ahead = ahead.map(|thread| validate::Ahead {
+        thread,
+        unneeded,
+        threads,
+    });
     let validated = validate::validate_cached(&migrations, options, cache, lenient, ahead)
         .map_err(|d| vec![layout::tagged(d, layout)])?;
     for (m, changes) in migrations.iter_mut().zip(validated.changes) {

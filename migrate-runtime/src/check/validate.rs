@@ -122,18 +122,27 @@ pub(super) fn warm(
 /// validation resumes from it; told to stop when the validation finds it has no use
 /// for it (an unchanged folder, no checkpoint to resume from), so that the check
 /// does not wait for a restore and a schema it will not use.
-pub(super) struct Ahead<'scope> {
+pub(super) struct Ahead<'scope, 'env> {
     pub(super) thread: std::thread::ScopedJoinHandle<'scope, Option<Warm>>,
     pub(super) unneeded: &'scope AtomicBool,
+    /// Where a thread is started to wait for it when it is told to stop.
+    pub(super) threads: &'scope std::thread::Scope<'scope, 'env>,
 }
 
-impl Ahead<'_> {
+impl Ahead<'_, '_> {
     fn join(self) -> Option<Warm> {
         self.thread.join().ok().flatten()
     }
 
+    /// Tells the thread to stop, and leaves what it restored, if it finished, to be
+    /// freed by another thread (closing a restored database and freeing its
+    /// foreign-key map took 1.8 ms, unoptimised).
     fn stop(self) {
         self.unneeded.store(true, Ordering::Relaxed);
+        let thread = self.thread;
+        let _ = std::thread::Builder::new()
+            .name("migrate-cache".to_owned())
+            .spawn_scoped(self.threads, move || drop(thread.join()));
     }
 }
 
@@ -149,7 +158,7 @@ pub(super) fn validate_cached(
     options: &Options<'_>,
     mut cache: Option<Cache>,
     lenient_downs: bool,
-    ahead: Option<Ahead<'_>>,
+    ahead: Option<Ahead<'_, '_>>,
 ) -> Result<Validated, Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
