@@ -5,6 +5,7 @@
 //! Every file-level problem is reported at once; SQL execution stops at the first
 //! failing migration, since later ones depend on it.
 
+mod ahead;
 mod cache;
 mod changes;
 mod deploy;
@@ -185,7 +186,7 @@ fn check_dir_in<'scope>(
     let _read_once = read_once::ReadOnce::start();
     // Whichever way this returns (a problem found in the files included), the
     // restore ahead is not waited for beyond the step it is in.
-    let _stop = StopOnReturn(unneeded);
+    let _stop = ahead::StopOnReturn(unneeded);
     let (opened, cache) = std::sync::mpsc::channel();
     // A thread that cannot be started drops the sender: no cache, as when off.
     let ahead = options.cache.and_then(|cache_dir| {
@@ -204,7 +205,7 @@ fn check_dir_in<'scope>(
                 let _ = opened.send(cache);
                 // Used only if the files read show it is the state of their first
                 // migrations (`Cache::compare`).
-                checkpoint.and_then(|c| validate::warm(&c, options, unneeded))
+                checkpoint.and_then(|c| ahead::warm(&c, options, unneeded))
             })
             .ok()
     });
@@ -219,7 +220,7 @@ fn check_dir_in<'scope>(
     let known = |path: &str, sql: &str| cache.as_ref().and_then(|c| c.known(path, sql));
     let lenient = options.downs.lenient(layout);
     let mut migrations = layout::read_known(dir, display_dir, Some(layout), &known, lenient)?;
-    let ahead = ahead.map(|thread| validate::Ahead {
+    let ahead = ahead.map(|thread| ahead::Ahead {
         thread,
         unneeded,
         threads,
@@ -246,15 +247,6 @@ fn check_dir_in<'scope>(
         }
     }
     Ok(migrations)
-}
-
-/// Sets its flag when dropped.
-struct StopOnReturn<'a>(&'a std::sync::atomic::AtomicBool);
-
-impl Drop for StopOnReturn<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
 }
 
 /// Migrations made from texts, numbered from 1, as `read_dir` would make them.

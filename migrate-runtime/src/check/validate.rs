@@ -2,10 +2,10 @@
 //! applies them, then checking what a database without data cannot show by itself.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::Connection;
 
+use super::ahead::Ahead;
 use super::cache::{self, Cache};
 use super::changes as classify;
 use super::help::{Failure, NOT_NULL_FIX};
@@ -88,66 +88,8 @@ pub fn validate_with(
     validate_cached(migrations, options, cache, false, None).map(drop)
 }
 
-/// A stored checkpoint restored ahead, with the foreign-key scope of its schema
-/// loaded (which parses the schema): what a validation resuming from it starts
-/// with, done on another thread while the files are read.
-pub(super) struct Warm {
-    len: usize,
-    conn: Connection,
-    scope: Scope,
-}
-
-/// Restores `checkpoint` into a new validation connection and loads its scope;
-/// `None` when that fails (the validation then does without), or when `unneeded`
-/// says, before either step, that nothing will use it.
-pub(super) fn warm(
-    checkpoint: &cache::Checkpoint,
-    options: &Options<'_>,
-    unneeded: &AtomicBool,
-) -> Option<Warm> {
-    let wanted = || !unneeded.load(Ordering::Relaxed);
-    let mut conn = connection(options).ok().filter(|_| wanted())?;
-    if !checkpoint.restore(&mut conn) || !wanted() {
-        return None;
-    }
-    let scope = Scope::load(&conn).ok()?;
-    Some(Warm {
-        len: checkpoint.len,
-        conn,
-        scope,
-    })
-}
-
-/// A checkpoint being restored on another thread ([`warm`]): joined when the
-/// validation resumes from it; told to stop when the validation finds it has no use
-/// for it (an unchanged folder, no checkpoint to resume from), so that the check
-/// does not wait for a restore and a schema it will not use.
-pub(super) struct Ahead<'scope, 'env> {
-    pub(super) thread: std::thread::ScopedJoinHandle<'scope, Option<Warm>>,
-    pub(super) unneeded: &'scope AtomicBool,
-    /// Where a thread is started to wait for it when it is told to stop.
-    pub(super) threads: &'scope std::thread::Scope<'scope, 'env>,
-}
-
-impl Ahead<'_, '_> {
-    fn join(self) -> Option<Warm> {
-        self.thread.join().ok().flatten()
-    }
-
-    /// Tells the thread to stop, and leaves what it restored, if it finished, to be
-    /// freed by another thread (closing a restored database and freeing its
-    /// foreign-key map took 1.8 ms, unoptimised).
-    fn stop(self) {
-        self.unneeded.store(true, Ordering::Relaxed);
-        let thread = self.thread;
-        let _ = std::thread::Builder::new()
-            .name("migrate-cache".to_owned())
-            .spawn_scoped(self.threads, move || drop(thread.join()));
-    }
-}
-
 /// [`validate_with`], using and updating the build cache's entry for the folder,
-/// and resuming from the `warm` checkpoint when it is the one the entry offers.
+/// and resuming from the checkpoint restored `ahead` when it is the one the entry offers.
 ///
 /// With `lenient_downs`, a down script that does not pass the proof does not fail
 /// the validation: the migration is validated again without it, and it is returned
