@@ -64,10 +64,14 @@ impl Ahead<'_, '_> {
     pub(super) fn stop(self) {
         self.unneeded.store(true, Ordering::Relaxed);
         let thread = self.thread;
-        let _ = std::thread::Builder::new()
-            .name("migrate-cache".to_owned())
-            .spawn_scoped(self.threads, move || drop(thread.join()));
+        let _ = helper_thread().spawn_scoped(self.threads, move || drop(thread.join()));
     }
+}
+
+/// A thread of the build cache's work, named so in a profiler; starting it may fail,
+/// and then the caller does without (or does the work itself).
+pub(super) fn helper_thread() -> std::thread::Builder {
+    std::thread::Builder::new().name("migrate-cache".to_owned())
 }
 
 /// Sets its flag when dropped.

@@ -19,6 +19,7 @@ mod read_once;
 mod schema;
 mod search;
 mod source;
+mod statements;
 mod validate;
 
 use std::path::Path;
@@ -190,8 +191,7 @@ fn check_dir_in<'scope>(
     let (opened, cache) = std::sync::mpsc::channel();
     // A thread that cannot be started drops the sender: no cache, as when off.
     let ahead = options.cache.and_then(|cache_dir| {
-        let thread = std::thread::Builder::new().name("migrate-cache".to_owned());
-        thread
+        ahead::helper_thread()
             .spawn_scoped(threads, move || {
                 // The entry is named after the folder's absolute path, so a relative
                 // `dir` (the command's `migrations`) does not share one entry between

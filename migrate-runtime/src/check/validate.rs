@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::Connection;
 
-use super::ahead::Ahead;
+use super::ahead::{Ahead, helper_thread};
 use super::cache::{self, Cache};
 use super::changes as classify;
 use super::help::{Failure, NOT_NULL_FIX};
@@ -100,7 +100,7 @@ pub(super) fn validate_cached(
     options: &Options<'_>,
     mut cache: Option<Cache>,
     lenient_downs: bool,
-    ahead: Option<Ahead<'_, '_>>,
+    mut ahead: Option<Ahead<'_, '_>>,
 ) -> Result<Validated, Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
@@ -114,7 +114,6 @@ pub(super) fn validate_cached(
     let mut start = 0;
     let mut resumed = None;
     let mut changes: Vec<Vec<Change>> = vec![Vec::new(); migrations.len()];
-    let mut ahead = ahead;
     if let Some(cache) = &mut cache {
         if cache.validated {
             if let Some(ahead) = ahead {
@@ -213,16 +212,17 @@ pub(super) fn validate_cached(
             cache.entry(&current, &changes, start, &captured, validated)
         };
         // Without a thread (none could be started), this one does it all.
-        let thread = || std::thread::Builder::new().name("migrate-cache".to_owned());
         let passing = match (&result, &cache) {
-            (Ok(()), Some(_)) => thread().spawn_scoped(threads, move || entry(true)).ok(),
+            (Ok(()), Some(_)) => helper_thread()
+                .spawn_scoped(threads, move || entry(true))
+                .ok(),
             _ => None,
         };
         let result = result.and_then(|()| whole_set_checks(&conn, &current, options));
         // While this thread writes the entry (without a cache there is nothing to
         // overlap).
         if cache.is_some() {
-            let _ = thread().spawn_scoped(threads, move || drop((conn, scope)));
+            let _ = helper_thread().spawn_scoped(threads, move || drop((conn, scope)));
         }
         let entry = match (&result, passing) {
             (Ok(()), Some(passing)) => passing.join().ok().flatten(),

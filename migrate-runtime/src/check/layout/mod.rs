@@ -317,7 +317,7 @@ fn read_down_strict(
             ),
         }));
     }
-    let transaction = super::source::foreign_content(&display_path, &sql, no_transaction)?;
+    let transaction = super::statements::foreign_content(&display_path, &sql, no_transaction)?;
     Ok(Ok(crate::source::SourceDown {
         checksum: crate::checksum(&sql),
         file_name: file_name.to_owned(),
@@ -388,7 +388,7 @@ fn finish(
                 continue;
             }
         };
-        match super::source::foreign_content(
+        match super::statements::foreign_content(
             &display_path,
             &sql,
             no_transaction || f.no_transaction,
