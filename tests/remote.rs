@@ -298,8 +298,27 @@ fn answering(status: &'static str, body: &'static str) -> String {
         use std::io::{Read, Write};
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
+            // The whole request, headers and body, before answering: closing a
+            // connection with unread bytes resets it, and the client may then see
+            // the reset instead of the answer.
+            let mut request = Vec::new();
             let mut buf = [0; 65536];
-            let _ = stream.read(&mut buf);
+            while let Ok(n) = stream.read(&mut buf) {
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request);
+                let complete = text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
+                    let length = head
+                        .lines()
+                        .filter_map(|l| l.split_once(':'))
+                        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+                        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    body.len() >= length
+                });
+                if n == 0 || complete {
+                    break;
+                }
+            }
             let _ = write!(
                 stream,
                 "HTTP/1.1 {status}\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
