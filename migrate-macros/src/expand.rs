@@ -19,13 +19,14 @@ const DEFAULT_DIR: &str = "migrations";
 /// modules(name, …))`, the options in any order.
 #[cfg(test)]
 pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
-    let text = migrations_text(input)?;
-    text.parse().map_err(|e| emit_error(&e))
+    migrations_with(input, |text| text.parse::<TokenStream>())?.map_err(|e| emit_error(&e))
 }
 
-/// [`migrations`] as Rust source text, which the macro hands to the compiler's own
-/// lexer: `proc_macro2` lexes text once more in the unoptimised macro to check it.
-pub fn migrations_text(input: TokenStream) -> syn::Result<String> {
+/// [`migrations`] as Rust source text, handed to `finish`, which the macro has the
+/// compiler's own lexer read (`proc_macro2` lexes text once more in the unoptimised
+/// macro to check it). `finish` runs while another thread checks the schema the
+/// migrations built; its result is dropped if that check fails.
+pub fn migrations_with<T>(input: TokenStream, finish: impl FnOnce(String) -> T) -> syn::Result<T> {
     let input: Input = if input.is_empty() {
         Input {
             dir: LitStr::new(DEFAULT_DIR, proc_macro2::Span::call_site()),
@@ -39,7 +40,7 @@ pub fn migrations_text(input: TokenStream) -> syn::Result<String> {
     } else {
         syn::parse2(input)?
     };
-    expand(&input)
+    expand(&input, finish)
 }
 
 const EXPECTED_PATH: &str = "expected the migrations folder as a string literal, relative to Cargo.toml: `migrations!(\"migrations\")`";
@@ -244,7 +245,7 @@ pub fn emit_error(e: &dyn std::fmt::Display) -> syn::Error {
     )
 }
 
-fn expand(input: &Input) -> syn::Result<String> {
+fn expand<T>(input: &Input, finish: impl FnOnce(String) -> T) -> syn::Result<T> {
     let lit = &input.dir;
     let relative = lit.value();
     if Path::new(&relative).is_absolute() {
@@ -277,8 +278,9 @@ fn expand(input: &Input) -> syn::Result<String> {
         downs: input.downs,
         deploy_safety: input.deploy_safety,
     };
-    match check::check_dir_opts(&dir, &relative, &options) {
-        Ok(migrations) => Ok(emit(&migrations, &options, &dir)),
+    let emitted = |migrations: &[SourceMigration]| finish(emit(migrations, &options, &dir));
+    match check::check_dir_then(&dir, &relative, &options, emitted) {
+        Ok((_, emitted)) => Ok(emitted),
         Err(diagnostics) => Err(diagnostics
             .iter()
             .map(|d| syn::Error::new(lit.span(), d))
@@ -364,20 +366,13 @@ fn rebuild_markers(out: &mut String, migrations: &[SourceMigration]) {
     }
 }
 
-/// `b"…"`: printable ASCII as itself, other bytes escaped; one token.
+/// `b"…"`: printable ASCII as itself, other bytes escaped; one token. The escaping is
+/// the standard library's (`escape_ascii`), which is compiled optimised, where a
+/// loop of this crate's runs unoptimised in the macro: 7 ms for the 90 KB table of
+/// 1,000 migrations. Its escapes (`\n`, `\'`, `\x7f`…) are all valid in a byte
+/// string.
 fn byte_string(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push_str("b\"");
-    for &b in bytes {
-        if b.is_ascii_graphic() && b != b'"' && b != b'\\' || b == b' ' {
-            out.push(char::from(b));
-        } else {
-            out.push_str("\\x");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
-    out.push('"');
+    let _ = write!(out, "b\"{}\"", bytes.escape_ascii());
 }
 
 /// On error, still a value of the right type, so the user sees only the real errors.
@@ -427,6 +422,33 @@ mod tests {
             emit(&ms, &check::Options::default(), dir.path()),
             emit(&ms, &check::Options::default(), dir.path())
         );
+        Ok(())
+    }
+
+    /// The byte string literal holds every byte as it is, whatever the escapes.
+    #[test]
+    fn byte_strings_round_trip() -> TestResult {
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let mut cases: Vec<Vec<u8>> =
+            vec![(0..=255).collect(), Vec::new(), b"\"\\'\r\n\t\0".to_vec()];
+        for len in 1..200 {
+            cases.push(
+                (0..len)
+                    .map(|_| {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        rng.to_le_bytes()[0]
+                    })
+                    .collect(),
+            );
+        }
+        for bytes in cases {
+            let mut out = String::new();
+            byte_string(&mut out, &bytes);
+            let lit: syn::LitByteStr = syn::parse_str(&out)?;
+            assert_eq!(lit.value(), bytes, "{out}");
+        }
         Ok(())
     }
 

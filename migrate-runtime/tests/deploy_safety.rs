@@ -443,3 +443,52 @@ CREATE VIEW names AS SELECT id, name FROM users;
         .is_empty()
     );
 }
+
+/// A migration that both breaks a view and drops a column unacknowledged: the
+/// broken view is reported, as it was when the whole-set checks ran before deploy
+/// safety, with the build cache and without; a set whose only problem is the
+/// unacknowledged change reports that.
+#[test]
+fn a_whole_set_failure_comes_before_deploy_safety() {
+    let files = [
+        USERS,
+        (
+            "002_view.sql",
+            "CREATE VIEW named AS SELECT name FROM users;\n",
+        ),
+        (
+            "003_drop.sql",
+            "ALTER TABLE users DROP COLUMN bio;\nDROP TABLE users;\n",
+        ),
+    ];
+    let cache = tempfile::tempdir().expect("temp dir");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, sql) in files {
+        std::fs::write(dir.path().join(name), sql).expect("write");
+    }
+    for with_cache in [false, true, true] {
+        let options = Options {
+            deploy_safety: Some(1),
+            cache: with_cache.then_some(cache.path()),
+            ..Options::default()
+        };
+        let shown = shown(&check_dir_opts(dir.path(), "migrations", &options).unwrap_err());
+        assert!(shown.contains("named"), "{shown}");
+        assert!(!shown.contains("migrate:allow"), "{shown}");
+    }
+    let (name, _) = files[2];
+    std::fs::write(
+        dir.path().join(name),
+        "ALTER TABLE users DROP COLUMN bio;\n",
+    )
+    .expect("write");
+    for with_cache in [false, true] {
+        let options = Options {
+            deploy_safety: Some(1),
+            cache: with_cache.then_some(cache.path()),
+            ..Options::default()
+        };
+        let shown = shown(&check_dir_opts(dir.path(), "migrations", &options).unwrap_err());
+        assert!(shown.contains("migrate:allow"), "{shown}");
+    }
+}

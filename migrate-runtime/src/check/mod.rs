@@ -165,25 +165,82 @@ pub fn check_dir_opts(
     display_dir: &str,
     options: &Options<'_>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
+    check_dir_then(dir, display_dir, options, |_| ()).map(|(migrations, ())| migrations)
+}
+
+/// [`check_dir_opts`], calling `then` with the migrations once they have run, while
+/// another thread checks the schema they built (views, foreign keys, triggers) and
+/// writes the build cache's entry: the macro writes its expansion meanwhile. What
+/// `then` returns is returned with the migrations when every check passes, and
+/// dropped when one fails; `then` is not called when a check fails before.
+///
+/// # Errors
+///
+/// As [`check_dir`].
+pub fn check_dir_then<T>(
+    dir: &Path,
+    display_dir: &str,
+    options: &Options<'_>,
+    then: impl FnOnce(&[SourceMigration]) -> T,
+) -> Result<(Vec<SourceMigration>, T), Vec<Diagnostic>> {
     let display_dir = match display_dir.trim_end_matches('/') {
         "" => ".",
         trimmed => trimmed,
     };
     let unneeded = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|threads| check_dir_in(dir, display_dir, options, &unneeded, threads))
+    // `then` runs while a restore ahead that was told to stop winds down.
+    std::thread::scope(|threads| {
+        let (migrations, layout, rest) =
+            check_dir_in(dir, display_dir, options, &unneeded, threads)?;
+        let (checked, then) = match rest {
+            Some(rest) => finish_beside(rest, &migrations, options, then),
+            None => (Ok(()), then(&migrations)),
+        };
+        checked.map_err(|d| vec![layout::tagged(d, layout)])?;
+        Ok((migrations, then))
+    })
 }
 
-/// [`check_dir_opts`], reading the build cache's entry and restoring its longest
-/// checkpoint on another of the `threads` while this one detects the layout and
-/// reads the files: the two halves of an incremental check take about as long, and
-/// the build runs the macro alone.
+/// Runs `rest` (the whole-set checks and the entry) on another thread while this
+/// one calls `then`; both on this one when no thread can be started.
+fn finish_beside<T>(
+    rest: validate::Rest,
+    migrations: &[SourceMigration],
+    options: &Options<'_>,
+    then: impl FnOnce(&[SourceMigration]) -> T,
+) -> (Result<(), Diagnostic>, T) {
+    let changes: Vec<&[crate::changes::Change]> =
+        migrations.iter().map(|m| m.changes.as_slice()).collect();
+    let changes = changes.as_slice();
+    // Taken by the thread, or by this one if the thread cannot start.
+    let rest = std::sync::Mutex::new(Some(rest));
+    let finish = || {
+        let rest = rest.lock().ok().and_then(|mut r| r.take());
+        rest.map_or(Ok(()), |rest| rest.finish(migrations, changes, options))
+    };
+    std::thread::scope(|threads| {
+        let beside = ahead::helper_thread().spawn_scoped(threads, finish).ok();
+        let then = then(migrations);
+        let checked = match beside {
+            Some(thread) => thread.join().unwrap_or_else(|_| finish()),
+            None => finish(),
+        };
+        (checked, then)
+    })
+}
+
+/// [`check_dir_opts`] up to the whole-set checks, reading the build cache's entry
+/// and restoring its longest checkpoint on another of the `threads` while this one
+/// detects the layout and reads the files: the two halves of an incremental check
+/// take about as long, and the build runs the macro alone. Returns the migrations,
+/// their layout and what is left to check; problems found so far are errors.
 fn check_dir_in<'scope>(
     dir: &'scope Path,
     display_dir: &'scope str,
     options: &'scope Options<'_>,
     unneeded: &'scope std::sync::atomic::AtomicBool,
     threads: &'scope std::thread::Scope<'scope, '_>,
-) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
+) -> Result<(Vec<SourceMigration>, layout::Layout, Option<validate::Rest>), Vec<Diagnostic>> {
     let _read_once = read_once::ReadOnce::start();
     // Whichever way this returns (a problem found in the files included), the
     // restore ahead is not waited for beyond the step it is in.
@@ -230,13 +287,8 @@ fn check_dir_in<'scope>(
     for (m, changes) in migrations.iter_mut().zip(validated.changes) {
         m.changes = changes;
     }
-    let problems = deploy::check(&migrations, options.deploy_safety);
-    if !problems.is_empty() {
-        return Err(problems
-            .into_iter()
-            .map(|d| layout::tagged(d, layout))
-            .collect());
-    }
+    // The down scripts left out make their migrations irreversible (deploy safety
+    // does not read them).
     for (index, d) in validated.unproven {
         let m = &mut migrations[index];
         if let Some(down) = m.down.take() {
@@ -246,7 +298,20 @@ fn check_dir_in<'scope>(
             });
         }
     }
-    Ok(migrations)
+    let problems = deploy::check(&migrations, options.deploy_safety);
+    if !problems.is_empty() {
+        // A failing whole-set check comes first, as it does in a validation that
+        // runs them before this.
+        if let Some(rest) = validated.rest {
+            let (checked, ()) = finish_beside(rest, &migrations, options, |_| ());
+            checked.map_err(|d| vec![layout::tagged(d, layout)])?;
+        }
+        return Err(problems
+            .into_iter()
+            .map(|d| layout::tagged(d, layout))
+            .collect());
+    }
+    Ok((migrations, layout, validated.rest))
 }
 
 /// Migrations made from texts, numbered from 1, as `read_dir` would make them.

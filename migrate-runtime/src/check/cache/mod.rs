@@ -306,7 +306,7 @@ impl Cache {
     pub fn entry(
         &self,
         migrations: &[SourceMigration],
-        changes: &[Vec<crate::changes::Change>],
+        changes: &[&[crate::changes::Change]],
         reused: usize,
         captured: &[(usize, Vec<u8>)],
         validated: bool,
