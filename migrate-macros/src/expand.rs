@@ -24,8 +24,7 @@ pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
 
 /// [`migrations`] as Rust source text, handed to `finish`, which the macro has the
 /// compiler's own lexer read (`proc_macro2` lexes text once more in the unoptimised
-/// macro to check it). `finish` runs while another thread checks the schema the
-/// migrations built; its result is dropped if that check fails.
+/// macro to check it).
 pub fn migrations_with<T>(input: TokenStream, finish: impl FnOnce(String) -> T) -> syn::Result<T> {
     let input: Input = if input.is_empty() {
         Input {
@@ -278,9 +277,14 @@ fn expand<T>(input: &Input, finish: impl FnOnce(String) -> T) -> syn::Result<T> 
         downs: input.downs,
         deploy_safety: input.deploy_safety,
     };
-    let emitted = |migrations: &[SourceMigration]| finish(emit(migrations, &options, &dir));
+    // Written on another thread while this one finishes the checks; lexed here,
+    // where the compiler's API is.
+    let emitted = |migrations: &[SourceMigration]| emit(migrations, &options, &dir);
     match check::check_dir_then(&dir, &relative, &options, emitted) {
-        Ok((_, emitted)) => Ok(emitted),
+        Ok((_, emitted)) => {
+            crate::track::path(&dir);
+            Ok(finish(emitted))
+        }
         Err(diagnostics) => Err(diagnostics
             .iter()
             .map(|d| syn::Error::new(lit.span(), d))
@@ -299,7 +303,6 @@ fn expand<T>(input: &Input, finish: impl FnOnce(String) -> T) -> syn::Result<T> 
 /// literals, where a thousand `Migration::new(…)` calls cost the compiler more than
 /// the rest of a rebuild.
 fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path) -> String {
-    crate::track::path(dir);
     let (text, table) = migrate_runtime::packed::encode(migrations);
     let mut out = String::with_capacity(text.len() + table.len() * 4 + migrations.len() * 128);
     out.push('{');

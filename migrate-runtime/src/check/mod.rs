@@ -168,20 +168,21 @@ pub fn check_dir_opts(
     check_dir_then(dir, display_dir, options, |_| ()).map(|(migrations, ())| migrations)
 }
 
-/// [`check_dir_opts`], calling `then` with the migrations once they have run, while
-/// another thread checks the schema they built (views, foreign keys, triggers) and
-/// writes the build cache's entry: the macro writes its expansion meanwhile. What
-/// `then` returns is returned with the migrations when every check passes, and
-/// dropped when one fails; `then` is not called when a check fails before.
+/// [`check_dir_opts`], calling `then` with the migrations once they have run, on
+/// another thread, while this one checks the schema they built (views, foreign
+/// keys, triggers) and writes the build cache's entry: the macro writes its
+/// expansion meanwhile. What `then` returns is returned with the migrations when
+/// every check passes, and dropped when one fails; `then` is not called when a
+/// check fails before.
 ///
 /// # Errors
 ///
 /// As [`check_dir`].
-pub fn check_dir_then<T>(
+pub fn check_dir_then<T: Send>(
     dir: &Path,
     display_dir: &str,
     options: &Options<'_>,
-    then: impl FnOnce(&[SourceMigration]) -> T,
+    then: impl FnOnce(&[SourceMigration]) -> T + Send,
 ) -> Result<(Vec<SourceMigration>, T), Vec<Diagnostic>> {
     let display_dir = match display_dir.trim_end_matches('/') {
         "" => ".",
@@ -194,36 +195,45 @@ pub fn check_dir_then<T>(
             check_dir_in(dir, display_dir, options, &unneeded, threads)?;
         let (checked, then) = match rest {
             Some(rest) => finish_beside(rest, &migrations, options, then),
-            None => (Ok(()), then(&migrations)),
+            None => (Ok(()), Some(then(&migrations))),
         };
         checked.map_err(|d| vec![layout::tagged(d, layout)])?;
+        // `then` runs once, on one thread or the other.
+        let then = then.ok_or_else(|| {
+            vec![Diagnostic::new(
+                display_dir,
+                "the check stopped before its end",
+            )]
+        })?;
         Ok((migrations, then))
     })
 }
 
-/// Runs `rest` (the whole-set checks and the entry) on another thread while this
-/// one calls `then`; both on this one when no thread can be started.
-fn finish_beside<T>(
+/// Calls `then` on another thread while this one runs `rest` (the whole-set checks
+/// and the entry): the database and its memory stay with the thread that built
+/// them. Both on this thread when no other can be started.
+fn finish_beside<T: Send>(
     rest: validate::Rest,
     migrations: &[SourceMigration],
     options: &Options<'_>,
-    then: impl FnOnce(&[SourceMigration]) -> T,
-) -> (Result<(), Diagnostic>, T) {
+    then: impl FnOnce(&[SourceMigration]) -> T + Send,
+) -> (Result<(), Diagnostic>, Option<T>) {
     let changes: Vec<&[crate::changes::Change]> =
         migrations.iter().map(|m| m.changes.as_slice()).collect();
-    let changes = changes.as_slice();
     // Taken by the thread, or by this one if the thread cannot start.
-    let rest = std::sync::Mutex::new(Some(rest));
-    let finish = || {
-        let rest = rest.lock().ok().and_then(|mut r| r.take());
-        rest.map_or(Ok(()), |rest| rest.finish(migrations, changes, options))
+    let then = std::sync::Mutex::new(Some(then));
+    let call = || {
+        let then = then.lock().ok().and_then(|mut t| t.take());
+        then.map(|then| then(migrations))
     };
     std::thread::scope(|threads| {
-        let beside = ahead::helper_thread().spawn_scoped(threads, finish).ok();
-        let then = then(migrations);
-        let checked = match beside {
-            Some(thread) => thread.join().unwrap_or_else(|_| finish()),
-            None => finish(),
+        let beside = ahead::helper_thread().spawn_scoped(threads, call).ok();
+        let checked = rest.finish(migrations, &changes, options);
+        let then = match beside {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => call(),
         };
         (checked, then)
     })
@@ -303,7 +313,7 @@ fn check_dir_in<'scope>(
         // A failing whole-set check comes first, as it does in a validation that
         // runs them before this.
         if let Some(rest) = validated.rest {
-            let (checked, ()) = finish_beside(rest, &migrations, options, |_| ());
+            let (checked, _) = finish_beside(rest, &migrations, options, |_| ());
             checked.map_err(|d| vec![layout::tagged(d, layout)])?;
         }
         return Err(problems
