@@ -495,6 +495,47 @@ mod tests {
         );
     }
 
+    /// `then` sees the checked migrations and its result comes back when every
+    /// check passes, with the build cache and without; a failing whole-set check
+    /// (run while `then` runs) drops it; a migration that fails to run means
+    /// `then` is not called.
+    #[test]
+    fn then_runs_beside_the_whole_set_checks() {
+        let cache = tempfile::tempdir().unwrap();
+        let good = dir_with(&[
+            ("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);"),
+            ("002_v.sql", b"CREATE VIEW v AS SELECT id FROM a;"),
+        ]);
+        let broken_view = dir_with(&[
+            ("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);"),
+            ("002_v.sql", b"CREATE VIEW v AS SELECT id FROM a;"),
+            ("003_drop.sql", b"DROP TABLE a;"),
+        ]);
+        let failing = dir_with(&[("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY")]);
+        for cached in [None, Some(cache.path()), Some(cache.path())] {
+            let options = Options {
+                cache: cached,
+                ..Options::default()
+            };
+            let calls = std::sync::atomic::AtomicUsize::new(0);
+            let then = |ms: &[SourceMigration]| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                ms.iter().map(|m| m.version).collect::<Vec<_>>()
+            };
+            let (migrations, versions) = check_dir_then(good.path(), "m", &options, then).unwrap();
+            assert_eq!(versions, [1, 2]);
+            assert_eq!(migrations.len(), 2);
+            let errors = check_dir_then(broken_view.path(), "m", &options, then).unwrap_err();
+            assert!(
+                errors[0].to_string().contains("breaks view `v`"),
+                "{errors:?}"
+            );
+            let before = calls.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(check_dir_then(failing.path(), "m", &options, then).is_err());
+            assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), before);
+        }
+    }
+
     #[test]
     fn sql_errors_point_at_file_line_and_column() {
         let got = messages(&[
