@@ -202,7 +202,7 @@ pub fn check_dir_then<T: Send>(
         let then = then.ok_or_else(|| {
             vec![Diagnostic::new(
                 display_dir,
-                "the check stopped before its end",
+                "the checks passed but what follows them did not run; please report this",
             )]
         })?;
         Ok((migrations, then))
