@@ -15,7 +15,8 @@
 # migration, after editing the first one (once), and after touching main.rs (the
 # macro runs again on an unchanged folder); medians of ROUNDS (default 5) rounds,
 # each rebuilding every variant in turn. Then a cold release build of the floor and
-# of the app: wall time and CPU time. `COLD=0` skips the cold builds.
+# of the app: wall time and CPU time. `COLD=0` skips the cold builds. `EXPANSION=1`
+# adds the macro expansion alone, as the compiler times it (see below).
 #
 # The build cache of the validation goes to a fresh folder (MIGRATE_BUILD_CACHE), so
 # the first build starts without one, like a fresh clone.
@@ -168,6 +169,37 @@ for profile in dev release; do
     done
     unset fig
 done
+# EXPANSION=1: the macro expansion alone, as the compiler times it (`-Z time-passes`,
+# allowed on a stable compiler by RUSTC_BOOTSTRAP=1, for this measurement only),
+# after an edit of the newest migration: medians of ROUNDS interleaved rebuilds of
+# the binary crate. Much less noisy than the wall time of a whole rebuild.
+if [ "${EXPANSION:-0}" = 1 ]; then
+    echo
+    echo "macro expansion inside the compiler, edit the newest migration (ms, medians of $rounds)"
+    for profile in dev release; do
+        flag=()
+        [ "$profile" = release ] && flag=(--release)
+        declare -A spent=()
+        for i in $(seq 0 "$rounds"); do
+            for v in $variants; do
+                echo "CREATE TABLE expanded_${profile}_$i (id INTEGER PRIMARY KEY);" >>"$(ls "$work/$v"/migrations/*.sql | tail -1)"
+                out=$(RUSTC_BOOTSTRAP=1 cargo rustc "${flag[@]}" --offline --quiet \
+                    --manifest-path "$work/$v/Cargo.toml" --target-dir "$work/target-$v-$profile" \
+                    -- -Z time-passes 2>&1)
+                # Round 0 only rebuilds with the new flag.
+                [ "$i" = 0 ] && continue
+                spent[$v]+=" $(echo "$out" | awk '$NF == "expand_crate" { sub(";", "", $2); print $2 * 1000; exit }')"
+            done
+        done
+        printf '  %-8s' "$profile"
+        for v in $variants; do
+            # shellcheck disable=SC2086
+            printf '  %s %4s' "$v" "$(median ${spent[$v]})"
+        done
+        echo
+        unset spent
+    done
+fi
 [ "${COLD:-1}" = 0 ] && exit 0
 echo
 echo "cold release build (fresh target folder): wall / CPU"
