@@ -19,13 +19,13 @@ const DEFAULT_DIR: &str = "migrations";
 /// modules(name, …))`, the options in any order.
 #[cfg(test)]
 pub fn migrations(input: TokenStream) -> syn::Result<TokenStream> {
-    migrations_with(input, |text| text.parse::<TokenStream>())?.map_err(|e| emit_error(&e))
+    let text = migrations_text(input)?;
+    text.parse().map_err(|e| emit_error(&e))
 }
 
-/// [`migrations`] as Rust source text, handed to `finish`, which the macro has the
-/// compiler's own lexer read (`proc_macro2` lexes text once more in the unoptimised
-/// macro to check it).
-pub fn migrations_with<T>(input: TokenStream, finish: impl FnOnce(String) -> T) -> syn::Result<T> {
+/// [`migrations`] as Rust source text, which the macro hands to the compiler's own
+/// lexer: `proc_macro2` lexes text once more in the unoptimised macro to check it.
+pub fn migrations_text(input: TokenStream) -> syn::Result<String> {
     let input: Input = if input.is_empty() {
         Input {
             dir: LitStr::new(DEFAULT_DIR, proc_macro2::Span::call_site()),
@@ -39,7 +39,7 @@ pub fn migrations_with<T>(input: TokenStream, finish: impl FnOnce(String) -> T) 
     } else {
         syn::parse2(input)?
     };
-    expand(&input, finish)
+    expand(&input)
 }
 
 const EXPECTED_PATH: &str = "expected the migrations folder as a string literal, relative to Cargo.toml: `migrations!(\"migrations\")`";
@@ -244,7 +244,7 @@ pub fn emit_error(e: &dyn std::fmt::Display) -> syn::Error {
     )
 }
 
-fn expand<T>(input: &Input, finish: impl FnOnce(String) -> T) -> syn::Result<T> {
+fn expand(input: &Input) -> syn::Result<String> {
     let lit = &input.dir;
     let relative = lit.value();
     if Path::new(&relative).is_absolute() {
@@ -277,14 +277,8 @@ fn expand<T>(input: &Input, finish: impl FnOnce(String) -> T) -> syn::Result<T> 
         downs: input.downs,
         deploy_safety: input.deploy_safety,
     };
-    // Written on another thread while this one finishes the checks; lexed here,
-    // where the compiler's API is.
-    let emitted = |migrations: &[SourceMigration]| emit(migrations, &options, &dir);
-    match check::check_dir_then(&dir, &relative, &options, emitted) {
-        Ok((_, emitted)) => {
-            crate::track::path(&dir);
-            Ok(finish(emitted))
-        }
+    match check::check_dir_opts(&dir, &relative, &options) {
+        Ok(migrations) => Ok(emit(&migrations, &options, &dir)),
         Err(diagnostics) => Err(diagnostics
             .iter()
             .map(|d| syn::Error::new(lit.span(), d))
@@ -303,6 +297,7 @@ fn expand<T>(input: &Input, finish: impl FnOnce(String) -> T) -> syn::Result<T> 
 /// literals, where a thousand `Migration::new(…)` calls cost the compiler more than
 /// the rest of a rebuild.
 fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path) -> String {
+    crate::track::path(dir);
     let (text, table) = migrate_runtime::packed::encode(migrations);
     let mut out = String::with_capacity(text.len() + table.len() * 4 + migrations.len() * 128);
     out.push('{');

@@ -10,10 +10,10 @@ mod track;
 /// See the `migrate` crate's documentation.
 #[proc_macro]
 pub fn migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    let parse = |text: String| text.parse::<proc_macro::TokenStream>();
-    match expand::migrations_with(input.into(), parse) {
-        Ok(Ok(tokens)) => tokens,
-        Ok(Err(e)) => expand::fallback(expand::emit_error(&e)).into(),
+    match expand::migrations_text(input.into()) {
+        Ok(text) => text
+            .parse()
+            .unwrap_or_else(|e| expand::fallback(expand::emit_error(&e)).into()),
         Err(e) => expand::fallback(e).into(),
     }
 }

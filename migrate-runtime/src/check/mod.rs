@@ -165,92 +165,25 @@ pub fn check_dir_opts(
     display_dir: &str,
     options: &Options<'_>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
-    check_dir_then(dir, display_dir, options, |_| ()).map(|(migrations, ())| migrations)
-}
-
-/// [`check_dir_opts`], calling `then` with the migrations once they have run, on
-/// another thread, while this one checks the schema they built (views, foreign
-/// keys, triggers) and writes the build cache's entry: the macro writes its
-/// expansion meanwhile. What `then` returns is returned with the migrations when
-/// every check passes, and dropped when one fails; `then` is not called when a
-/// check fails before.
-///
-/// # Errors
-///
-/// As [`check_dir`].
-pub fn check_dir_then<T: Send>(
-    dir: &Path,
-    display_dir: &str,
-    options: &Options<'_>,
-    then: impl FnOnce(&[SourceMigration]) -> T + Send,
-) -> Result<(Vec<SourceMigration>, T), Vec<Diagnostic>> {
     let display_dir = match display_dir.trim_end_matches('/') {
         "" => ".",
         trimmed => trimmed,
     };
     let unneeded = std::sync::atomic::AtomicBool::new(false);
-    // `then` runs while a restore ahead that was told to stop winds down.
-    std::thread::scope(|threads| {
-        let (migrations, layout, rest) =
-            check_dir_in(dir, display_dir, options, &unneeded, threads)?;
-        let (checked, then) = match rest {
-            Some(rest) => finish_beside(rest, &migrations, options, then),
-            None => (Ok(()), Some(then(&migrations))),
-        };
-        checked.map_err(|d| vec![layout::tagged(d, layout)])?;
-        // `then` runs once, on one thread or the other.
-        let then = then.ok_or_else(|| {
-            vec![Diagnostic::new(
-                display_dir,
-                "the checks passed but what follows them did not run; please report this",
-            )]
-        })?;
-        Ok((migrations, then))
-    })
+    std::thread::scope(|threads| check_dir_in(dir, display_dir, options, &unneeded, threads))
 }
 
-/// Calls `then` on another thread while this one runs `rest` (the whole-set checks
-/// and the entry): the database and its memory stay with the thread that built
-/// them. Both on this thread when no other can be started.
-fn finish_beside<T: Send>(
-    rest: validate::Rest,
-    migrations: &[SourceMigration],
-    options: &Options<'_>,
-    then: impl FnOnce(&[SourceMigration]) -> T + Send,
-) -> (Result<(), Diagnostic>, Option<T>) {
-    let changes: Vec<&[crate::changes::Change]> =
-        migrations.iter().map(|m| m.changes.as_slice()).collect();
-    // Taken by the thread, or by this one if the thread cannot start.
-    let then = std::sync::Mutex::new(Some(then));
-    let call = || {
-        let then = then.lock().ok().and_then(|mut t| t.take());
-        then.map(|then| then(migrations))
-    };
-    std::thread::scope(|threads| {
-        let beside = ahead::helper_thread().spawn_scoped(threads, call).ok();
-        let checked = rest.finish(migrations, &changes, options);
-        let then = match beside {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => call(),
-        };
-        (checked, then)
-    })
-}
-
-/// [`check_dir_opts`] up to the whole-set checks, reading the build cache's entry
-/// and restoring its longest checkpoint on another of the `threads` while this one
-/// detects the layout and reads the files: the two halves of an incremental check
-/// take about as long, and the build runs the macro alone. Returns the migrations,
-/// their layout and what is left to check; problems found so far are errors.
+/// [`check_dir_opts`], reading the build cache's entry and restoring its longest
+/// checkpoint on another of the `threads` while this one detects the layout and
+/// reads the files: the two halves of an incremental check take about as long, and
+/// the build runs the macro alone.
 fn check_dir_in<'scope>(
     dir: &'scope Path,
     display_dir: &'scope str,
     options: &'scope Options<'_>,
     unneeded: &'scope std::sync::atomic::AtomicBool,
     threads: &'scope std::thread::Scope<'scope, '_>,
-) -> Result<(Vec<SourceMigration>, layout::Layout, Option<validate::Rest>), Vec<Diagnostic>> {
+) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let _read_once = read_once::ReadOnce::start();
     // Whichever way this returns (a problem found in the files included), the
     // restore ahead is not waited for beyond the step it is in.
@@ -297,8 +230,13 @@ fn check_dir_in<'scope>(
     for (m, changes) in migrations.iter_mut().zip(validated.changes) {
         m.changes = changes;
     }
-    // The down scripts left out make their migrations irreversible (deploy safety
-    // does not read them).
+    let problems = deploy::check(&migrations, options.deploy_safety);
+    if !problems.is_empty() {
+        return Err(problems
+            .into_iter()
+            .map(|d| layout::tagged(d, layout))
+            .collect());
+    }
     for (index, d) in validated.unproven {
         let m = &mut migrations[index];
         if let Some(down) = m.down.take() {
@@ -308,20 +246,7 @@ fn check_dir_in<'scope>(
             });
         }
     }
-    let problems = deploy::check(&migrations, options.deploy_safety);
-    if !problems.is_empty() {
-        // A failing whole-set check comes first, as it does in a validation that
-        // runs them before this.
-        if let Some(rest) = validated.rest {
-            let (checked, _) = finish_beside(rest, &migrations, options, |_| ());
-            checked.map_err(|d| vec![layout::tagged(d, layout)])?;
-        }
-        return Err(problems
-            .into_iter()
-            .map(|d| layout::tagged(d, layout))
-            .collect());
-    }
-    Ok((migrations, layout, validated.rest))
+    Ok(migrations)
 }
 
 /// Migrations made from texts, numbered from 1, as `read_dir` would make them.
@@ -493,47 +418,6 @@ mod tests {
                 .starts_with("nope: migrations folder not found"),
             "{err:?}"
         );
-    }
-
-    /// `then` sees the checked migrations and its result comes back when every
-    /// check passes, with the build cache and without; a failing whole-set check
-    /// (run while `then` runs) drops it; a migration that fails to run means
-    /// `then` is not called.
-    #[test]
-    fn then_runs_beside_the_whole_set_checks() {
-        let cache = tempfile::tempdir().unwrap();
-        let good = dir_with(&[
-            ("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);"),
-            ("002_v.sql", b"CREATE VIEW v AS SELECT id FROM a;"),
-        ]);
-        let broken_view = dir_with(&[
-            ("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY);"),
-            ("002_v.sql", b"CREATE VIEW v AS SELECT id FROM a;"),
-            ("003_drop.sql", b"DROP TABLE a;"),
-        ]);
-        let failing = dir_with(&[("001_a.sql", b"CREATE TABLE a (id INTEGER PRIMARY KEY")]);
-        for cached in [None, Some(cache.path()), Some(cache.path())] {
-            let options = Options {
-                cache: cached,
-                ..Options::default()
-            };
-            let calls = std::sync::atomic::AtomicUsize::new(0);
-            let then = |ms: &[SourceMigration]| {
-                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                ms.iter().map(|m| m.version).collect::<Vec<_>>()
-            };
-            let (migrations, versions) = check_dir_then(good.path(), "m", &options, then).unwrap();
-            assert_eq!(versions, [1, 2]);
-            assert_eq!(migrations.len(), 2);
-            let errors = check_dir_then(broken_view.path(), "m", &options, then).unwrap_err();
-            assert!(
-                errors[0].to_string().contains("breaks view `v`"),
-                "{errors:?}"
-            );
-            let before = calls.load(std::sync::atomic::Ordering::Relaxed);
-            assert!(check_dir_then(failing.path(), "m", &options, then).is_err());
-            assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), before);
-        }
     }
 
     #[test]

@@ -85,14 +85,7 @@ pub fn validate_with(
         .cache
         .zip(folder)
         .and_then(|(dir, folder)| Cache::open(dir, folder, false, options));
-    let validated = validate_cached(migrations, options, cache, false, None)?;
-    match validated.rest {
-        Some(rest) => {
-            let changes: Vec<&[Change]> = validated.changes.iter().map(Vec::as_slice).collect();
-            rest.finish(migrations, &changes, options)
-        }
-        None => Ok(()),
-    }
+    validate_cached(migrations, options, cache, false, None).map(drop)
 }
 
 /// [`validate_with`], using and updating the build cache's entry for the folder,
@@ -133,7 +126,6 @@ pub(super) fn validate_cached(
             return Ok(Validated {
                 unproven: Vec::new(),
                 changes,
-                rest: None,
             });
         }
         if let Some(len) = cache.best() {
@@ -209,100 +201,40 @@ pub(super) fn validate_cached(
         };
         break (result, captured);
     };
-    if let Err(diagnostic) = result {
-        // The entry still keeps the checkpoints taken before the failing migration,
-        // written while another thread frees the database. The entry holds the
-        // migrations as validated, without the down scripts left out: the next
-        // build validates those again and finds the same.
-        let entry = cache.as_ref().and_then(|cache| {
-            let changes: Vec<&[Change]> = changes.iter().map(Vec::as_slice).collect();
-            cache.entry(&current, &changes, start, &captured, false)
-        });
-        std::thread::scope(|threads| {
-            // Without a thread, the database is freed here.
+    // The whole-set checks, while another thread makes the entry's bytes as if they
+    // pass (they almost always do; they are made again if not); then the entry is
+    // written while another thread frees the database. The entry holds the
+    // migrations as validated, without the down scripts left out: the next build
+    // validates those again and finds the same.
+    let result = std::thread::scope(|threads| {
+        let entry = |validated| {
+            let cache = cache.as_ref()?;
+            cache.entry(&current, &changes, start, &captured, validated)
+        };
+        // Without a thread (none could be started), this one does it all.
+        let passing = match (&result, &cache) {
+            (Ok(()), Some(_)) => helper_thread()
+                .spawn_scoped(threads, move || entry(true))
+                .ok(),
+            _ => None,
+        };
+        let result = result.and_then(|()| whole_set_checks(&conn, &current, options));
+        // While this thread writes the entry (without a cache there is nothing to
+        // overlap).
+        if cache.is_some() {
             let _ = helper_thread().spawn_scoped(threads, move || drop((conn, scope)));
-            if let (Some(cache), Some(entry)) = (&cache, entry) {
-                cache.write(&entry);
-            }
-        });
-        return Err(diagnostic);
-    }
-    Ok(Validated {
-        unproven,
-        changes,
-        rest: Some(Rest {
-            conn,
-            scope,
-            cache,
-            start,
-            captured,
-        }),
-    })
-}
-
-/// What is left of a validation once every migration has run: the whole-set checks
-/// on the database they built, and the build cache's entry. Kept apart so that the
-/// caller can run it on another thread while it uses the migrations (the macro
-/// writes its expansion meanwhile).
-pub(super) struct Rest {
-    conn: Connection,
-    scope: Option<Scope>,
-    cache: Option<Cache>,
-    /// The migrations resumed from the entry's checkpoint.
-    start: usize,
-    /// The checkpoints taken, as (migrations before, image).
-    captured: Vec<(usize, Vec<u8>)>,
-}
-
-impl Rest {
-    /// The whole-set checks, while another thread makes the entry's bytes as if
-    /// they pass (they almost always do; they are made again if not); then the
-    /// entry is written while another thread frees the database.
-    ///
-    /// `migrations` are the ones validated, with each migration's `changes`: a
-    /// down script left out (lenient downs) is left out of them too, so that the
-    /// entry holds the set as validated and the next build validates it again.
-    pub(super) fn finish(
-        self,
-        migrations: &[SourceMigration],
-        changes: &[&[Change]],
-        options: &Options<'_>,
-    ) -> Result<(), Diagnostic> {
-        let Self {
-            conn,
-            scope,
-            cache,
-            start,
-            captured,
-        } = self;
-        std::thread::scope(|threads| {
-            let entry = |validated| {
-                let cache = cache.as_ref()?;
-                cache.entry(migrations, changes, start, &captured, validated)
-            };
-            // Without a thread (none could be started), this one does it all.
-            let passing = cache.as_ref().and_then(|_| {
-                helper_thread()
-                    .spawn_scoped(threads, move || entry(true))
-                    .ok()
-            });
-            let result = whole_set_checks(&conn, migrations, options);
-            // While this thread writes the entry (without a cache there is nothing
-            // to overlap).
-            if cache.is_some() {
-                let _ = helper_thread().spawn_scoped(threads, move || drop((conn, scope)));
-            }
-            let entry = match (&result, passing) {
-                (Ok(()), Some(passing)) => passing.join().ok().flatten(),
-                (Ok(()), None) => entry(true),
-                (Err(_), _) => entry(false),
-            };
-            if let (Some(cache), Some(entry)) = (&cache, entry) {
-                cache.write(&entry);
-            }
-            result
-        })
-    }
+        }
+        let entry = match (&result, passing) {
+            (Ok(()), Some(passing)) => passing.join().ok().flatten(),
+            (Ok(()), None) => entry(true),
+            (Err(_), _) => entry(false),
+        };
+        if let (Some(cache), Some(entry)) = (&cache, entry) {
+            cache.write(&entry);
+        }
+        result
+    });
+    result.map(|()| Validated { unproven, changes })
 }
 
 /// What a validation found besides problems.
@@ -312,9 +244,6 @@ pub(super) struct Validated {
     pub(super) unproven: Vec<(usize, Diagnostic)>,
     /// Each migration's schema changes, classified.
     pub(super) changes: Vec<Vec<Change>>,
-    /// The whole-set checks and the build cache's entry, still to do; `None` when
-    /// the entry says the same set passed them.
-    pub(super) rest: Option<Rest>,
 }
 
 /// Why a validation stopped.

@@ -306,7 +306,7 @@ impl Cache {
     pub fn entry(
         &self,
         migrations: &[SourceMigration],
-        changes: &[&[crate::changes::Change]],
+        changes: &[Vec<crate::changes::Change>],
         reused: usize,
         captured: &[(usize, Vec<u8>)],
         validated: bool,
