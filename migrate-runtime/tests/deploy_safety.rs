@@ -445,9 +445,9 @@ CREATE VIEW names AS SELECT id, name FROM users;
 }
 
 /// A migration that both breaks a view and drops a column unacknowledged: the
-/// broken view is reported, as it was when the whole-set checks ran before deploy
-/// safety, with the build cache and without; a set whose only problem is the
-/// unacknowledged change reports that.
+/// broken view is reported (the whole-set checks come before deploy safety), with
+/// the build cache and without; a set whose only problem is the unacknowledged
+/// change reports that.
 #[test]
 fn a_whole_set_failure_comes_before_deploy_safety() {
     let files = [
@@ -466,14 +466,18 @@ fn a_whole_set_failure_comes_before_deploy_safety() {
     for (name, sql) in files {
         std::fs::write(dir.path().join(name), sql).expect("write");
     }
-    for with_cache in [false, true, true] {
+    // The problems reported, with the cache or without.
+    let problems = |with_cache: bool| {
         let options = Options {
             deploy_safety: Some(1),
             cache: with_cache.then_some(cache.path()),
             ..Options::default()
         };
-        let shown = shown(&check_dir_opts(dir.path(), "migrations", &options).unwrap_err());
-        assert!(shown.contains("named"), "{shown}");
+        shown(&check_dir_opts(dir.path(), "migrations", &options).unwrap_err())
+    };
+    for with_cache in [false, true, true] {
+        let shown = problems(with_cache);
+        assert!(shown.contains("breaks view `named`"), "{shown}");
         assert!(!shown.contains("migrate:allow"), "{shown}");
     }
     let (name, _) = files[2];
@@ -483,12 +487,7 @@ fn a_whole_set_failure_comes_before_deploy_safety() {
     )
     .expect("write");
     for with_cache in [false, true] {
-        let options = Options {
-            deploy_safety: Some(1),
-            cache: with_cache.then_some(cache.path()),
-            ..Options::default()
-        };
-        let shown = shown(&check_dir_opts(dir.path(), "migrations", &options).unwrap_err());
+        let shown = problems(with_cache);
         assert!(shown.contains("migrate:allow"), "{shown}");
     }
 }
