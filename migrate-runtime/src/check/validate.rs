@@ -159,32 +159,37 @@ pub(super) fn validate_cached(
     cache::note_use((start > 0).then_some(start));
     let mut current = std::borrow::Cow::Borrowed(migrations);
     let mut unproven = Vec::new();
-    let (result, captured) = loop {
-        let mut captured = Vec::new();
+    // Where the validation (re)starts: `start`, or after a down script failed its
+    // proof, the latest state kept before that migration.
+    let mut from = start;
+    let mut kept = Kept::new(options, cache.as_ref(), lenient_downs);
+    let result = loop {
         let result = validate_from(
             &conn,
             &current,
             options,
-            start,
+            from,
             &mut changes,
             &mut scope,
-            |len, conn| {
-                if let Some(cache) = &cache
-                    && let Some(image) = cache.capture(conn)
-                {
-                    captured.push((len, image));
-                }
-            },
+            &mut kept,
         );
         let result = match result {
             Err(Stop::Down(index, diagnostic)) if lenient_downs => {
                 let diagnostic = *diagnostic;
                 // The down ran on this connection: validate again without it, from
-                // the restored checkpoint when it comes before the migration.
+                // the latest state kept before the migration, else from the restored
+                // checkpoint when it comes before it, else from the start. What was
+                // captured after the migration followed the down script.
                 current.to_mut()[index].down = None;
                 unproven.push((index, diagnostic));
+                kept.captured.retain(|(len, _)| *len <= index);
                 // What it holds followed the down script: loaded again.
                 scope = None;
+                if let Some((len, copy)) = kept.take(index) {
+                    conn = copy;
+                    from = len;
+                    continue;
+                }
                 conn = connection(options).map_err(internal)?;
                 let restored = start > 0
                     && start <= index
@@ -193,14 +198,16 @@ pub(super) fn validate_cached(
                     start = 0;
                     conn = connection(options).map_err(internal)?;
                 }
+                from = start;
                 continue;
             }
             Err(Stop::Down(_, diagnostic)) => Err(*diagnostic),
             Err(Stop::Problem(diagnostic)) => Err(diagnostic),
             Ok(()) => Ok(()),
         };
-        break (result, captured);
+        break result;
     };
+    let captured = kept.captured;
     // The whole-set checks, while another thread makes the entry's bytes as if they
     // pass (they almost always do; they are made again if not); then the entry is
     // written while another thread frees the database. The entry holds the
@@ -263,9 +270,10 @@ impl From<Diagnostic> for Stop {
 /// The validation from migration `first` (after a restored checkpoint; 0 for the
 /// empty database), with the checkpoint's foreign-key `scope` when it is already
 /// loaded (else it is loaded here; it stays with the caller, which frees it with
-/// the database on another thread), up to the whole-set checks, which the caller runs. `capture(len, conn)`
-/// is called where a checkpoint is worth keeping, after the migration before the
-/// newest, as long as no statement so far has left state outside the database.
+/// the database on another thread), up to the whole-set checks, which the caller
+/// runs. States are offered to `kept` as long as no statement so far has left state
+/// outside the database: the build cache's checkpoint after the migration before
+/// the newest, and the states before migrations with a down script.
 fn validate_from(
     conn: &Connection,
     migrations: &[SourceMigration],
@@ -273,7 +281,7 @@ fn validate_from(
     first: usize,
     changes: &mut [Vec<Change>],
     scope: &mut Option<Scope>,
-    mut capture: impl FnMut(usize, &Connection),
+    kept: &mut Kept<'_>,
 ) -> Result<(), Stop> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
@@ -292,6 +300,9 @@ fn validate_from(
     let mut image_is_state = true;
     for index in first..migrations.len() {
         let m = &migrations[index];
+        if m.down.is_some() && image_is_state {
+            kept.offer(index, conn);
+        }
         let statements = sql::statements(&m.sql);
         image_is_state &= cache::keeps_state_in_image(&statements);
         let run = Run {
@@ -353,10 +364,91 @@ fn validate_from(
         }
         let len = index + 1;
         if image_is_state && len + 1 == migrations.len() {
-            capture(len, conn);
+            kept.capture(len, conn);
         }
     }
     Ok(())
+}
+
+/// The states a validation keeps: the build cache's checkpoints, captured for its
+/// entry, and with lenient downs, copies in memory of the states before migrations
+/// with a down script, so that when the proof of one fails, the validation starts
+/// again without it from there (running that migration again) rather than from the
+/// first migration: a set with ten failing down scripts was validated eleven times
+/// over.
+///
+/// A copy costs time in proportion to the database, and the proofs almost always
+/// pass, so one is taken only once the validation has run eight times as long as
+/// the last copy took since the one before (or since it started): copies cost at
+/// most an eighth of the validation, and a failing proof repeats at most eight
+/// copies' worth of it. Which state is kept never changes the result: each is the
+/// whole state after its first migrations, as a checkpoint of the build cache is.
+struct Kept<'a> {
+    options: &'a Options<'a>,
+    cache: Option<&'a Cache>,
+    /// The checkpoints captured for the cache's entry: (migrations, image).
+    captured: Vec<(usize, Vec<u8>)>,
+    /// Whether copies are kept at all (with strict downs a failing proof ends the
+    /// validation).
+    copies: bool,
+    /// The latest copy: the migrations it is after, and a connection holding it.
+    latest: Option<(usize, Connection)>,
+    since: std::time::Instant,
+    /// How long the last copy took; a guess before the first.
+    cost: std::time::Duration,
+}
+
+impl<'a> Kept<'a> {
+    fn new(options: &'a Options<'a>, cache: Option<&'a Cache>, copies: bool) -> Self {
+        Self {
+            options,
+            cache,
+            captured: Vec::new(),
+            copies,
+            latest: None,
+            since: std::time::Instant::now(),
+            cost: std::time::Duration::from_millis(2),
+        }
+    }
+
+    /// Captures the image of `conn`, after its first `len` migrations, for the
+    /// cache's entry.
+    fn capture(&mut self, len: usize, conn: &Connection) {
+        if let Some(image) = self.cache.and_then(|cache| cache.capture(conn)) {
+            self.captured.push((len, image));
+        }
+    }
+
+    /// Keeps a copy of `conn`, after its first `len` migrations, if the validation
+    /// has run long enough since the last one.
+    fn offer(&mut self, len: usize, conn: &Connection) {
+        if !self.copies || self.since.elapsed() < self.cost * 8 {
+            return;
+        }
+        let started = std::time::Instant::now();
+        // Replaced, the older copy is no longer of use.
+        self.latest = copy_of(conn, self.options).map(|copy| (len, copy));
+        self.cost = started.elapsed();
+        self.since = std::time::Instant::now();
+    }
+
+    /// The latest copy from before migration `index`, to validate again from.
+    fn take(&mut self, index: usize) -> Option<(usize, Connection)> {
+        let latest = self.latest.take().filter(|(len, _)| *len <= index);
+        self.since = std::time::Instant::now();
+        latest
+    }
+}
+
+/// A new validation connection ([`connection`]) holding a copy of `conn`'s main
+/// database; `None` when it cannot be made (the validation then does without).
+fn copy_of(conn: &Connection, options: &Options<'_>) -> Option<Connection> {
+    let mut copy = connection(options).ok()?;
+    let done = {
+        let backup = rusqlite::backup::Backup::new(conn, &mut copy).ok()?;
+        backup.step(-1).ok()?
+    };
+    (done == rusqlite::backup::StepResult::Done).then_some(copy)
 }
 
 /// Why [`Run::apply_saving`] failed.
