@@ -237,12 +237,12 @@ fn check_dir_in<'scope>(
             .map(|d| layout::tagged(d, layout))
             .collect());
     }
-    for (index, d) in validated.unproven {
+    for (index, reason) in validated.unproven {
         let m = &mut migrations[index];
         if let Some(down) = m.down.take() {
             m.irreversible = Some(crate::source::UnusedDown {
                 path: down.path,
-                reason: layout::unproven(&d),
+                reason,
             });
         }
     }

@@ -109,11 +109,13 @@ pub(super) fn validate_cached(
         )
     };
     if let Some(cache) = &mut cache {
-        cache.compare(migrations);
+        cache.compare(migrations, lenient_downs);
     }
     let mut start = 0;
     let mut resumed = None;
     let mut changes: Vec<Vec<Change>> = vec![Vec::new(); migrations.len()];
+    // The down scripts that fail the proof, by index, with why they never run.
+    let mut unproven: Vec<(usize, String)> = Vec::new();
     if let Some(cache) = &mut cache {
         if cache.validated {
             if let Some(ahead) = ahead {
@@ -123,10 +125,10 @@ pub(super) fn validate_cached(
             for (i, c) in changes.iter_mut().enumerate() {
                 *c = cache.take_changes(i);
             }
-            return Ok(Validated {
-                unproven: Vec::new(),
-                changes,
-            });
+            let unproven = (0..migrations.len())
+                .filter_map(|i| Some((i, cache.unproven(i)?)))
+                .collect();
+            return Ok(Validated { unproven, changes });
         }
         if let Some(len) = cache.best() {
             let warm = ahead.take().and_then(Ahead::join);
@@ -145,6 +147,9 @@ pub(super) fn validate_cached(
                 for (i, c) in changes.iter_mut().enumerate().take(len) {
                     *c = cache.take_changes(i);
                 }
+                // The stored migrations before the checkpoint are the current ones:
+                // their down scripts fail the proof as they did.
+                unproven.extend((0..len).filter_map(|i| Some((i, cache.unproven(i)?))));
             }
         }
     }
@@ -158,7 +163,9 @@ pub(super) fn validate_cached(
     };
     cache::note_use((start > 0).then_some(start));
     let mut current = std::borrow::Cow::Borrowed(migrations);
-    let mut unproven = Vec::new();
+    for &(i, _) in &unproven {
+        current.to_mut()[i].down = None;
+    }
     // Where the validation (re)starts: `start`, or after a down script failed its
     // proof, the latest state kept before that migration.
     let mut from = start;
@@ -181,7 +188,7 @@ pub(super) fn validate_cached(
                 // checkpoint when it comes before it, else from the start. What was
                 // captured after the migration followed the down script.
                 current.to_mut()[index].down = None;
-                unproven.push((index, diagnostic));
+                unproven.push((index, super::layout::unproven(&diagnostic)));
                 kept.captured.retain(|(len, _)| *len <= index);
                 // What it holds followed the down script: loaded again.
                 scope = None;
@@ -211,12 +218,16 @@ pub(super) fn validate_cached(
     // The whole-set checks, while another thread makes the entry's bytes as if they
     // pass (they almost always do; they are made again if not); then the entry is
     // written while another thread frees the database. The entry holds the
-    // migrations as validated, without the down scripts left out: the next build
-    // validates those again and finds the same.
+    // migrations as read, down scripts included, and why each one left out fails
+    // the proof: the next build starts after them and finds the same.
+    let mut reasons = vec![String::new(); migrations.len()];
+    for (i, reason) in &unproven {
+        reasons[*i].clone_from(reason);
+    }
     let result = std::thread::scope(|threads| {
         let entry = |validated| {
             let cache = cache.as_ref()?;
-            cache.entry(&current, &changes, start, &captured, validated)
+            cache.entry(migrations, &changes, &reasons, start, &captured, validated)
         };
         // Without a thread (none could be started), this one does it all.
         let passing = match (&result, &cache) {
@@ -247,8 +258,9 @@ pub(super) fn validate_cached(
 /// What a validation found besides problems.
 pub(super) struct Validated {
     /// The migrations whose down scripts do not pass the proof (with lenient
-    /// downs), by index, with the problem.
-    pub(super) unproven: Vec<(usize, Diagnostic)>,
+    /// downs), by index, with why they never run (the migration's irreversible
+    /// reason).
+    pub(super) unproven: Vec<(usize, String)>,
     /// Each migration's schema changes, classified.
     pub(super) changes: Vec<Vec<Change>>,
 }

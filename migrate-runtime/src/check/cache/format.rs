@@ -4,8 +4,9 @@
 //! `MAGIC`, then length-prefixed fields: the context (checking code, SQLite,
 //! declared options), the layout the files were checked in, each migration (version,
 //! name, file name, path, display path, SQL, transaction flag, source id, down
-//! script, checksum, chain, and its schema changes as classified), whether the set
-//! passed, the hash of those facts, and each checkpoint (length, image hash, image).
+//! script, checksum, chain, its schema changes as classified, and why its down
+//! script never runs when it failed the proof), whether the set passed, the hash of
+//! those facts, and each checkpoint (length, image hash, image).
 
 use std::hash::Hasher;
 use std::ops::Range;
@@ -13,7 +14,7 @@ use std::ops::Range;
 use super::SourceMigration;
 
 /// The first bytes of an entry, with the format's version.
-pub(super) const MAGIC: &[u8] = b"migrate validation cache, format 7\n";
+pub(super) const MAGIC: &[u8] = b"migrate validation cache, format 8\n";
 
 /// How many fields of a migration an entry stores (see `fields`).
 pub(super) const FIELDS: usize = 10;
@@ -35,6 +36,9 @@ pub(super) struct Record {
     pub(super) chain: [u8; 32],
     /// Its schema changes, encoded (see [`Change::encode`](crate::changes::Change::encode)).
     pub(super) changes: Range<usize>,
+    /// Why its down script never runs: the proof it failed, as the migration's
+    /// irreversible reason; empty when it passed, or there is none.
+    pub(super) unproven: Range<usize>,
 }
 
 /// What an entry holds, before it is compared with the current migrations.
@@ -68,8 +72,8 @@ pub(super) fn image_hash(image: &[u8]) -> u64 {
 }
 
 /// What an entry asserts of one file: its checksum, its chain, whether it runs in
-/// a transaction, and its schema changes.
-pub(super) type Facts<'a> = (&'a [u8; 32], &'a [u8; 32], bool, &'a [u8]);
+/// a transaction, its schema changes, and why its down script never runs.
+pub(super) type Facts<'a> = (&'a [u8; 32], &'a [u8; 32], bool, &'a [u8], &'a [u8]);
 
 /// The hash of what an entry asserts: the layout its files passed the one-file
 /// checks in, the [`Facts`] of each file, and whether the set passed.
@@ -80,11 +84,14 @@ pub(super) fn facts_hash<'a>(
 ) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
     hasher.write(layout);
-    for (checksum, chain, transaction, changes) in files {
+    for (checksum, chain, transaction, changes, unproven) in files {
         hasher.write(checksum);
         hasher.write(chain);
         hasher.write_u8(u8::from(transaction));
+        hasher.write_usize(changes.len());
         hasher.write(changes);
+        hasher.write_usize(unproven.len());
+        hasher.write(unproven);
     }
     hasher.write_u8(u8::from(validated));
     hasher.finish()
@@ -118,13 +125,14 @@ pub(super) fn put(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// The bytes of an entry. Its first records are `kept` as stored (their bytes and
 /// facts, from the entry read); the others are written from `migrations`, which
-/// holds the whole set, with their schema `changes` encoded.
+/// holds the whole set as read, with their schema `changes` encoded and why their
+/// down scripts never run (`unproven`, empty for most).
 pub(super) fn serialize(
     context: &str,
     layout: &str,
     kept: (&[u8], &[Facts<'_>]),
     migrations: &[SourceMigration],
-    changes: &[String],
+    (changes, unproven): (&[String], &[String]),
     validated: bool,
     images: &[(usize, u64, &[u8])],
 ) -> Vec<u8> {
@@ -141,6 +149,7 @@ pub(super) fn serialize(
     out.extend_from_slice(kept_bytes);
     let no_changes = String::new();
     let changes_of = |i: usize| changes.get(i).unwrap_or(&no_changes).as_bytes();
+    let unproven_of = |i: usize| unproven.get(i).unwrap_or(&no_changes).as_bytes();
     for (i, m) in rest.iter().enumerate() {
         put(&mut out, &m.version.to_le_bytes());
         for field in fields(m) {
@@ -149,13 +158,21 @@ pub(super) fn serialize(
         put(&mut out, &m.checksum);
         put(&mut out, &m.chain);
         put(&mut out, changes_of(i));
+        put(&mut out, unproven_of(i));
     }
     put(&mut out, &[u8::from(validated)]);
-    let facts = kept_facts.iter().copied().chain(
-        rest.iter()
-            .enumerate()
-            .map(|(i, m)| (&m.checksum, &m.chain, m.transaction, changes_of(i))),
-    );
+    let facts = kept_facts
+        .iter()
+        .copied()
+        .chain(rest.iter().enumerate().map(|(i, m)| {
+            (
+                &m.checksum,
+                &m.chain,
+                m.transaction,
+                changes_of(i),
+                unproven_of(i),
+            )
+        }));
     put(
         &mut out,
         &facts_hash(layout.as_bytes(), facts, validated).to_le_bytes(),
@@ -181,7 +198,7 @@ impl Parsed {
             return (&[], Vec::new());
         }
         // Each record starts with its version's length prefix.
-        let bytes = &data[self.records[0].version.start - 8..self.records[n - 1].changes.end];
+        let bytes = &data[self.records[0].version.start - 8..self.records[n - 1].unproven.end];
         let facts = self.records[..n]
             .iter()
             .map(|r| {
@@ -190,6 +207,7 @@ impl Parsed {
                     &r.chain,
                     data[r.fields[5].clone()] == *b"1",
                     &data[r.changes.clone()],
+                    &data[r.unproven.clone()],
                 )
             })
             .collect();
@@ -248,6 +266,7 @@ pub(super) fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
             checksum: r.bytes()?.try_into().ok()?,
             chain: r.bytes()?.try_into().ok()?,
             changes: r.range()?,
+            unproven: r.range()?,
         });
     }
     let validated = r.bytes()? == [1];
@@ -259,6 +278,7 @@ pub(super) fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
             &r.chain,
             bytes[r.fields[5].clone()] == *b"1",
             &bytes[r.changes.clone()],
+            &bytes[r.unproven.clone()],
         )
     });
     if r.number()? != facts_hash(&bytes[layout.clone()], facts, validated) {

@@ -185,8 +185,10 @@ impl Cache {
     }
 
     /// Compares the entry with `migrations`: the checkpoints that still apply, and
-    /// whether the set is the one stored as passing.
-    pub fn compare(&mut self, migrations: &[SourceMigration]) {
+    /// whether the set is the one stored as passing. A stored migration whose down
+    /// script failed the proof counts as unchanged only with `lenient_downs`
+    /// (else the proof fails the build, and is run again to say so).
+    pub fn compare(&mut self, migrations: &[SourceMigration], lenient_downs: bool) {
         let mut same = 0;
         for (record, m) in self.parsed.records.iter().zip(migrations) {
             // An indexed loop: iterator adapters cost more than the comparisons in
@@ -198,7 +200,7 @@ impl Cache {
                 equal = self.data[record.fields[i].clone()] == *current[i];
                 i += 1;
             }
-            if !equal {
+            if !equal || (!lenient_downs && !record.unproven.is_empty()) {
                 break;
             }
             same += 1;
@@ -242,6 +244,15 @@ impl Cache {
             .get_mut(index)
             .map(std::mem::take)
             .unwrap_or_default()
+    }
+
+    /// Why the down script of the stored migration at `index` never runs, when it
+    /// failed the proof; only meaningful for the migrations
+    /// [`compare`](Self::compare) found unchanged.
+    pub fn unproven(&self, index: usize) -> Option<String> {
+        let record = self.parsed.records.get(index)?;
+        let reason = &self.data[record.unproven.clone()];
+        (!reason.is_empty()).then(|| String::from_utf8_lossy(reason).into_owned())
     }
 
     /// The length of the longest checkpoint.
@@ -298,15 +309,18 @@ impl Cache {
         image
     }
 
-    /// The bytes of the entry for `migrations`: `validated` when the whole set
-    /// passed, the `captured` images (after their `len` migrations) and the stored
-    /// ones that still apply, the [`KEPT`] longest. `None` when the file already
-    /// says all that. The first `reused` migrations' changes came from this entry:
-    /// their records are copied as they are.
+    /// The bytes of the entry for `migrations` (as read, down scripts included):
+    /// `validated` when the whole set passed, why each down script that failed the
+    /// proof never runs (`unproven`, by index), the `captured` images (after their
+    /// `len` migrations) and the stored ones that still apply, the [`KEPT`]
+    /// longest. `None` when the file already says all that. The first `reused`
+    /// migrations' changes came from this entry: their records are copied as they
+    /// are.
     pub fn entry(
         &self,
         migrations: &[SourceMigration],
         changes: &[Vec<crate::changes::Change>],
+        unproven: &[String],
         reused: usize,
         captured: &[(usize, Vec<u8>)],
         validated: bool,
@@ -335,7 +349,10 @@ impl Cache {
             &self.layout,
             (kept, &kept_facts),
             migrations,
-            &changes,
+            (
+                &changes,
+                unproven.get(kept_facts.len()..).unwrap_or_default(),
+            ),
             validated,
             &images,
         ))

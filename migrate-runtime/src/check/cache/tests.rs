@@ -7,13 +7,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::USED;
-use crate::check::{Options, check_dir_opts};
+use crate::check::{Downs, Options, check_dir_opts};
 
 /// A generated migration: its description and SQL.
 #[derive(Debug, Clone)]
 struct File {
     name: String,
     sql: String,
+    /// Its down script (`.down.sql`), if it has one.
+    down: Option<String>,
 }
 
 /// Statements that build on what the earlier ones made, and now and then fail:
@@ -176,14 +178,49 @@ impl Generator {
         if self.rng.u8(..12) == 0 {
             sql.push_str("-- migrate:no-transaction\n");
         }
+        let mut statements = Vec::new();
         for _ in 0..self.rng.usize(1..4) {
             if self.rng.bool() {
                 sql.push_str("-- a comment\n\n");
             }
-            let _ = writeln!(sql, "{};", self.statement());
+            let statement = self.statement();
+            let _ = writeln!(sql, "{statement};");
+            statements.push(statement);
         }
         let name = self.name("m");
-        File { name, sql }
+        let down = self.rng.bool().then(|| self.down(&statements));
+        File { name, sql, down }
+    }
+
+    /// A down script for `statements`: what undoes the objects they create and the
+    /// columns they add, in reverse order, which passes the proof unless rows or
+    /// other changes stand in the way; now and then one that does nothing, or does
+    /// not run.
+    fn down(&mut self, statements: &[String]) -> String {
+        match self.rng.u8(..8) {
+            0 => return "SELECT 1;\n".to_owned(),
+            1 => return "DROP TABLEX oops;\n".to_owned(),
+            _ => {}
+        }
+        let mut down = String::new();
+        for statement in statements.iter().rev() {
+            let words: Vec<&str> = statement.split_whitespace().collect();
+            let _ = match words.as_slice() {
+                [
+                    "CREATE",
+                    kind @ ("TABLE" | "INDEX" | "VIEW" | "TRIGGER"),
+                    name,
+                    ..,
+                ] => {
+                    writeln!(down, "DROP {kind} {name};")
+                }
+                ["ALTER", "TABLE", table, "ADD", "COLUMN", column, ..] => {
+                    writeln!(down, "ALTER TABLE {table} DROP COLUMN {column};")
+                }
+                _ => Ok(()),
+            };
+        }
+        down
     }
 }
 
@@ -193,14 +230,24 @@ fn write(dir: &Path, files: &[File]) {
     }
     for (i, f) in files.iter().enumerate() {
         std::fs::write(dir.join(format!("{:03}_{}.sql", i + 1, f.name)), &f.sql).unwrap();
+        if let Some(down) = &f.down {
+            std::fs::write(dir.join(format!("{:03}_{}.down.sql", i + 1, f.name)), down).unwrap();
+        }
     }
 }
 
 /// The complete output of checking `dir`: migrations with their checksums and chains,
 /// or every diagnostic.
 fn check(dir: &Path, cache: Option<&Path>) -> String {
+    check_downs(dir, cache, Downs::Auto)
+}
+
+/// [`check`], with down scripts that fail the proof failing the build, or leaving
+/// their migrations irreversible (`downs`).
+fn check_downs(dir: &Path, cache: Option<&Path>, downs: Downs) -> String {
     let options = Options {
         cache,
+        downs,
         ..Options::default()
     };
     format!("{:#?}", check_dir_opts(dir, "migrations", &options))
@@ -216,8 +263,16 @@ fn random_edits_check_the_same_with_and_without_the_cache() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(16);
-    let (mut steps, mut partial, mut skipped_all) = (0, 0, 0);
+    let (mut steps, mut partial, mut skipped_all, mut unproven) = (0, 0, 0, 0);
     for seed in 0..cases {
+        // Down scripts that fail the proof fail the build in half the cases, and
+        // leave their migrations irreversible in the other half.
+        let downs = if seed % 2 == 0 {
+            Downs::Lenient
+        } else {
+            Downs::Strict
+        };
+        let check = |dir: &Path, cache: Option<&Path>| check_downs(dir, cache, downs);
         let mut g = Generator {
             rng: fastrand::Rng::with_seed(seed),
             tables: Vec::new(),
@@ -232,7 +287,7 @@ fn random_edits_check_the_same_with_and_without_the_cache() {
             let file = g.file();
             files.push(file);
             write(folder.path(), &files);
-            if check_dir_opts(folder.path(), "migrations", &Options::default()).is_err() {
+            if check(folder.path(), None).starts_with("Err") {
                 files.pop();
             }
         }
@@ -262,6 +317,12 @@ fn random_edits_check_the_same_with_and_without_the_cache() {
                     files.push(file);
                 }
                 5 => {} // nothing changed: a crate-only rebuild
+                6 => {
+                    files[at].down = match files[at].down.take() {
+                        Some(_) => None,
+                        None => Some("SELECT 1;\n".to_owned()),
+                    };
+                }
                 _ => files[at] = g.file(),
             }
             write(folder.path(), &files);
@@ -274,6 +335,9 @@ fn random_edits_check_the_same_with_and_without_the_cache() {
             let full = check(folder.path(), None);
             assert_eq!(cached, full, "{context}\n{files:#?}");
             steps += 1;
+            if full.contains("does not pass the build's proof") {
+                unproven += 1;
+            }
             // Twice in a row: the second run reads what the first one wrote.
             let again = check(folder.path(), Some(cache.path()));
             assert_eq!(again, full, "{context}, second run\n{files:#?}");
@@ -288,10 +352,12 @@ fn random_edits_check_the_same_with_and_without_the_cache() {
             }
         }
     }
-    // The cache was used, or the comparison above says nothing.
+    // The cache was used, and down scripts failed the proof (leaving their
+    // migrations irreversible, or failing the build), or the comparison above says
+    // nothing.
     assert!(
-        partial * 8 >= steps && skipped_all * 8 >= steps,
-        "{partial} partial and {skipped_all} skipped validations in {steps} steps"
+        partial * 8 >= steps && skipped_all * 8 >= steps && unproven * 8 >= steps,
+        "{partial} partial and {skipped_all} skipped validations, {unproven} with down scripts failing the proof, in {steps} steps"
     );
 }
 
@@ -299,6 +365,7 @@ fn random_edits_check_the_same_with_and_without_the_cache() {
 fn valid_set(n: usize) -> Vec<File> {
     (1..=n)
         .map(|i| File {
+            down: None,
             name: format!("m{i}"),
             sql: format!(
                 "CREATE TABLE t{i} (id INTEGER PRIMARY KEY, a TEXT);\nINSERT INTO t{i} (a) VALUES ('{i}');\nCREATE VIEW v{i} AS SELECT a FROM t{i};\n"
@@ -539,14 +606,17 @@ fn after_a_restore_the_foreign_keys_of_earlier_migrations_are_known() {
     let cache = tempfile::tempdir().unwrap();
     let mut files = vec![
         File {
+            down: None,
             name: "tables".into(),
             sql: "CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent (id));\n".into(),
         },
         File {
+            down: None,
             name: "rows".into(),
             sql: "INSERT INTO parent VALUES (1), (2);\nINSERT INTO child (p) VALUES (1), (2);\n".into(),
         },
         File {
+            down: None,
             name: "newest".into(),
             sql: "CREATE TABLE other (x);\n".into(),
         },
@@ -583,4 +653,48 @@ fn an_edited_down_script_is_validated_again() {
     // And back.
     std::fs::write(&down, "DROP VIEW v3;\nDROP TABLE t3;\n").unwrap();
     assert_eq!(check(folder.path(), Some(cache.path())), fine);
+}
+
+/// An entry says which down scripts failed the proof in a lenient build: a strict
+/// build of the same folder fails on the first of them as it does without the
+/// cache, and a lenient one after it finds them again.
+#[test]
+fn a_down_script_failing_its_proof_fails_a_strict_build_whatever_the_cache_holds() {
+    let folder = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut files = valid_set(6);
+    files[1].down = Some("SELECT 1;\n".into());
+    files[3].down = Some("DROP VIEW v4;\nDROP TABLE t4;\n".into());
+    files[4].down = Some("DROP TABLEX oops;\n".into());
+    write(folder.path(), &files);
+    let lenient = check_downs(folder.path(), None, Downs::Lenient);
+    let strict = check_downs(folder.path(), None, Downs::Strict);
+    assert!(strict.starts_with("Err"), "{strict}");
+    assert_eq!(
+        lenient.matches("does not pass the build's proof").count(),
+        2
+    );
+    for _ in 0..2 {
+        let cached = check_downs(folder.path(), Some(cache.path()), Downs::Lenient);
+        assert_eq!(cached, lenient);
+        assert_eq!(
+            check_downs(folder.path(), Some(cache.path()), Downs::Strict),
+            strict
+        );
+    }
+    // The newest migration edited: the checkpoint before it comes after the
+    // failing down scripts.
+    files[5].sql.push_str("CREATE TABLE t7 (x);\n");
+    write(folder.path(), &files);
+    let lenient = check_downs(folder.path(), None, Downs::Lenient);
+    let strict = check_downs(folder.path(), None, Downs::Strict);
+    check_downs(folder.path(), Some(cache.path()), Downs::Lenient);
+    assert_eq!(
+        check_downs(folder.path(), Some(cache.path()), Downs::Strict),
+        strict
+    );
+    assert_eq!(
+        check_downs(folder.path(), Some(cache.path()), Downs::Lenient),
+        lenient
+    );
 }
