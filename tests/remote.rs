@@ -40,7 +40,7 @@ fn command(var: &str, name: &str) -> Option<PathBuf> {
 }
 
 /// A `turso --sync-server` on a free loopback port, serving a database file in its
-/// own folder; stopped (by its process id) when dropped.
+/// own folder; stopped when dropped.
 struct Server {
     child: Child,
     url: String,
@@ -49,6 +49,12 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // `turso` is a Node.js launcher that runs the server as its own child: the
+        // whole process group goes, or each test run leaves servers behind.
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -74,15 +80,18 @@ fn server() -> Option<Server> {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let child = Command::new(turso)
+    let mut command = Command::new(turso);
+    command
         .arg("--sync-server")
         .arg(format!("127.0.0.1:{port}"))
         .arg(dir.path().join("remote.db"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start turso");
+        .stderr(Stdio::null());
+    // In a process group of its own, which `Drop` stops as a whole.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let child = command.spawn().expect("start turso");
     let server = Server {
         child,
         url: format!("http://127.0.0.1:{port}"),
@@ -251,6 +260,36 @@ fn child_applies_the_example_set() -> TestResult {
         assert_eq!(report.applied.len(), EXAMPLE.len());
     }
     Ok(())
+}
+
+/// A server dropped leaves no process behind: not the launcher, not the server it
+/// started.
+#[cfg(unix)]
+#[test]
+fn a_server_stops_with_its_launcher() {
+    let Some(server) = server() else {
+        return;
+    };
+    let group = format!("-{}", server.child.id());
+    let alive = || {
+        Command::new("kill")
+            .args(["-0", "--", &group])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(alive(), "the server's process group runs");
+    let url = server.url.clone();
+    drop(server);
+    let started = Instant::now();
+    while alive() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "a process of the server's group is still running"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(query(&url, "SELECT 1").is_err(), "the server still answers");
 }
 
 #[test]
