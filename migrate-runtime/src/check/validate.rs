@@ -170,6 +170,7 @@ pub(super) fn validate_cached(
     // proof, the latest state kept before that migration.
     let mut from = start;
     let mut kept = Kept::new(options, cache.as_ref(), lenient_downs);
+    kept.may_break = start > 0 && cache.as_ref().is_none_or(|c| c.may_break_integrity(start));
     let result = loop {
         let result = validate_from(
             &conn,
@@ -189,7 +190,7 @@ pub(super) fn validate_cached(
                 // captured after the migration followed the down script.
                 current.to_mut()[index].down = None;
                 unproven.push((index, super::layout::unproven(&diagnostic)));
-                kept.captured.retain(|(len, _)| *len <= index);
+                kept.captured.retain(|(len, ..)| *len <= index);
                 // What it holds followed the down script: loaded again.
                 scope = None;
                 if let Some((len, copy)) = kept.take(index) {
@@ -214,7 +215,7 @@ pub(super) fn validate_cached(
         };
         break result;
     };
-    let captured = kept.captured;
+    let (captured, may_break) = (kept.captured, kept.may_break);
     // The whole-set checks, while another thread makes the entry's bytes as if they
     // pass (they almost always do; they are made again if not); then the entry is
     // written while another thread frees the database. The entry holds the
@@ -236,7 +237,7 @@ pub(super) fn validate_cached(
                 .ok(),
             _ => None,
         };
-        let result = result.and_then(|()| whole_set_checks(&conn, &current, options));
+        let result = result.and_then(|()| whole_set_checks(&conn, &current, options, may_break));
         // While this thread writes the entry (without a cache there is nothing to
         // overlap).
         if cache.is_some() {
@@ -317,6 +318,7 @@ fn validate_from(
         }
         let statements = sql::statements(&m.sql);
         image_is_state &= cache::keeps_state_in_image(&statements);
+        kept.may_break |= schema::may_break_integrity(&statements);
         let run = Run {
             conn,
             migrations,
@@ -347,6 +349,7 @@ fn validate_from(
         if let (Some(down), Some(before)) = (&m.down, before) {
             let down_statements = sql::statements(&down.sql);
             image_is_state &= cache::keeps_state_in_image(&down_statements);
+            kept.may_break |= schema::may_break_integrity(&down_statements);
             let as_migration = down::as_migration(m, down);
             let run_down = Run {
                 conn,
@@ -398,8 +401,13 @@ fn validate_from(
 struct Kept<'a> {
     options: &'a Options<'a>,
     cache: Option<&'a Cache>,
-    /// The checkpoints captured for the cache's entry: (migrations, image).
-    captured: Vec<(usize, Vec<u8>)>,
+    /// The checkpoints captured for the cache's entry: (migrations, image,
+    /// [`may_break`](Self::may_break) then).
+    captured: Vec<(usize, Vec<u8>, bool)>,
+    /// Whether a migration validated so far (or before the checkpoint it started
+    /// from) may have broken the database's integrity: only then do the whole-set
+    /// checks run `PRAGMA integrity_check` (see `schema::may_break_integrity`).
+    may_break: bool,
     /// Whether copies are kept at all (with strict downs a failing proof ends the
     /// validation).
     copies: bool,
@@ -416,6 +424,7 @@ impl<'a> Kept<'a> {
             options,
             cache,
             captured: Vec::new(),
+            may_break: false,
             copies,
             latest: None,
             since: std::time::Instant::now(),
@@ -427,7 +436,7 @@ impl<'a> Kept<'a> {
     /// cache's entry.
     fn capture(&mut self, len: usize, conn: &Connection) {
         if let Some(image) = self.cache.and_then(|cache| cache.capture(conn)) {
-            self.captured.push((len, image));
+            self.captured.push((len, image, self.may_break));
         }
     }
 
@@ -659,11 +668,13 @@ fn foreign_key_error(
 
 /// What only the finished schema shows: damage, views that cannot be queried,
 /// foreign keys to missing tables or to keys that are not unique, writes that do not
-/// compile. Each failure is named at the statement that caused it.
+/// compile. Each failure is named at the statement that caused it. Damage is looked
+/// for only when a migration `may_break` the database's integrity.
 fn whole_set_checks(
     conn: &Connection,
     migrations: &[SourceMigration],
     options: &Options<'_>,
+    may_break: bool,
 ) -> Result<(), Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
@@ -671,7 +682,7 @@ fn whole_set_checks(
             format!("cannot check the schema the migrations build: {e}"),
         )
     };
-    if let Some((probe, message)) = schema::first_failure(conn).map_err(internal)? {
+    if let Some((probe, message)) = schema::first_failure(conn, may_break).map_err(internal)? {
         let blame = schema::blame(migrations, options, &probe).map_err(internal)?;
         return Err(help::whole_set(
             conn, migrations, options, &probe, &message, blame,

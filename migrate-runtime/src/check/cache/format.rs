@@ -6,7 +6,8 @@
 //! name, file name, path, display path, SQL, transaction flag, source id, down
 //! script, checksum, chain, its schema changes as classified, and why its down
 //! script never runs when it failed the proof), whether the set passed, the hash of
-//! those facts, and each checkpoint (length, image hash, image).
+//! those facts, and each checkpoint (length, hash, whether a migration before it
+//! may have broken the database's integrity, image).
 
 use std::hash::Hasher;
 use std::ops::Range;
@@ -14,7 +15,7 @@ use std::ops::Range;
 use super::SourceMigration;
 
 /// The first bytes of an entry, with the format's version.
-pub(super) const MAGIC: &[u8] = b"migrate validation cache, format 8\n";
+pub(super) const MAGIC: &[u8] = b"migrate validation cache, format 9\n";
 
 /// How many fields of a migration an entry stores (see `fields`).
 pub(super) const FIELDS: usize = 10;
@@ -24,7 +25,11 @@ pub(super) struct Stored {
     pub(super) len: usize,
     /// Where the image lies in the entry's bytes.
     pub(super) image: Range<usize>,
+    /// [`checkpoint_hash`] of the image and `may_break`.
     pub(super) hash: u64,
+    /// Whether a migration before it may have broken the database's integrity
+    /// (see `schema::may_break_integrity`).
+    pub(super) may_break: bool,
 }
 
 /// A stored migration: where its fields lie in the entry's bytes, and its checksum.
@@ -69,6 +74,13 @@ pub(super) fn image_hash(image: &[u8]) -> u64 {
     last[..words.remainder().len()].copy_from_slice(words.remainder());
     state = (state ^ u128::from_le_bytes(last)).wrapping_mul(K);
     ((state >> 64) as u64) ^ (state as u64)
+}
+
+/// The hash an entry stores for a checkpoint: its image's, with whether a migration
+/// before it may have broken the database's integrity folded in, so that a damaged
+/// byte in either refuses the checkpoint.
+pub(super) fn checkpoint_hash(image: &[u8], may_break: bool) -> u64 {
+    image_hash(image) ^ if may_break { 0x9E37_79B9_7F4A_7C15 } else { 0 }
 }
 
 /// What an entry asserts of one file: its checksum, its chain, whether it runs in
@@ -134,7 +146,7 @@ pub(super) fn serialize(
     migrations: &[SourceMigration],
     (changes, unproven): (&[String], &[String]),
     validated: bool,
-    images: &[(usize, u64, &[u8])],
+    images: &[(usize, u64, bool, &[u8])],
 ) -> Vec<u8> {
     let (kept_bytes, kept_facts) = kept;
     let rest = &migrations[kept_facts.len()..];
@@ -178,9 +190,10 @@ pub(super) fn serialize(
         &facts_hash(layout.as_bytes(), facts, validated).to_le_bytes(),
     );
     put(&mut out, &(images.len() as u64).to_le_bytes());
-    for (len, hash, image) in images {
+    for (len, hash, may_break, image) in images {
         put(&mut out, &(*len as u64).to_le_bytes());
         put(&mut out, &hash.to_le_bytes());
+        put(&mut out, &[u8::from(*may_break)]);
         put(&mut out, image);
     }
     out
@@ -289,8 +302,18 @@ pub(super) fn parse(bytes: &[u8], context: &str) -> Option<Parsed> {
     for _ in 0..count {
         let len = usize::try_from(r.number()?).ok()?;
         let hash = r.number()?;
+        let may_break = match r.bytes()? {
+            [0] => false,
+            [1] => true,
+            _ => return None,
+        };
         let image = r.range()?;
-        images.push(Stored { len, image, hash });
+        images.push(Stored {
+            len,
+            image,
+            hash,
+            may_break,
+        });
     }
     (r.at == bytes.len()).then_some(Parsed {
         layout,

@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use super::{Layout, Options, SourceMigration};
 use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
 use crate::sql::Statement;
-use format::{FIELDS, Parsed, Stored, fields, image_hash, parse, serialize};
+use format::{FIELDS, Parsed, Stored, checkpoint_hash, fields, parse, serialize};
 
 /// The checkpoints an entry keeps.
 const KEPT: usize = 2;
@@ -263,10 +263,19 @@ impl Cache {
     /// Replaces `conn`'s main database with the image after `len` migrations, once
     /// its hash is checked.
     pub fn restore(&self, len: usize, conn: &mut Connection) -> bool {
+        self.stored.iter().find(|c| c.len == len).is_some_and(|c| {
+            let image = &self.data[c.image.clone()];
+            restore(&self.dir, image, c.hash, c.may_break, conn)
+        })
+    }
+
+    /// Whether a migration before the checkpoint after `len` migrations may have
+    /// broken the database's integrity (`true` when there is no such checkpoint).
+    pub fn may_break_integrity(&self, len: usize) -> bool {
         self.stored
             .iter()
             .find(|c| c.len == len)
-            .is_some_and(|c| restore(&self.dir, &self.data[c.image.clone()], c.hash, conn))
+            .is_none_or(|c| c.may_break)
     }
 
     /// The longest checkpoint the entry holds, whether or not it matches the
@@ -284,6 +293,7 @@ impl Cache {
             len: c.len,
             image: self.data[c.image.clone()].to_vec(),
             hash: c.hash,
+            may_break: c.may_break,
         })
     }
 
@@ -322,19 +332,23 @@ impl Cache {
         changes: &[Vec<crate::changes::Change>],
         unproven: &[String],
         reused: usize,
-        captured: &[(usize, Vec<u8>)],
+        captured: &[(usize, Vec<u8>, bool)],
         validated: bool,
     ) -> Option<Vec<u8>> {
         if captured.is_empty() && self.same_set && self.validated == validated {
             return None;
         }
-        let mut images: Vec<(usize, u64, &[u8])> = captured
+        let mut images: Vec<(usize, u64, bool, &[u8])> = captured
             .iter()
-            .map(|(len, image)| (*len, image_hash(image), image.as_slice()))
+            .map(|(len, image, may_break)| {
+                let hash = checkpoint_hash(image, *may_break);
+                (*len, hash, *may_break, image.as_slice())
+            })
             .collect();
         for old in &self.stored {
             if !images.iter().any(|(len, ..)| *len == old.len) {
-                images.push((old.len, old.hash, &self.data[old.image.clone()]));
+                let image = &self.data[old.image.clone()];
+                images.push((old.len, old.hash, old.may_break, image));
             }
         }
         images.sort_by_key(|(len, ..)| std::cmp::Reverse(*len));
@@ -406,18 +420,20 @@ pub(super) struct Checkpoint {
     pub len: usize,
     image: Vec<u8>,
     hash: u64,
+    may_break: bool,
 }
 
 impl Checkpoint {
     /// Replaces `conn`'s main database with the image, once its hash is checked.
     pub fn restore(&self, conn: &mut Connection) -> bool {
-        restore(&self.dir, &self.image, self.hash, conn)
+        restore(&self.dir, &self.image, self.hash, self.may_break, conn)
     }
 }
 
-/// Replaces `conn`'s main database with `image`, if its hash is `hash`.
-fn restore(dir: &Path, image: &[u8], hash: u64, conn: &mut Connection) -> bool {
-    if image_hash(image) != hash {
+/// Replaces `conn`'s main database with `image`, if its [`checkpoint_hash`] with
+/// `may_break` is `hash`.
+fn restore(dir: &Path, image: &[u8], hash: u64, may_break: bool, conn: &mut Connection) -> bool {
+    if checkpoint_hash(image, may_break) != hash {
         return false;
     }
     let temp = temp_path(dir, "restore");

@@ -698,3 +698,33 @@ fn a_down_script_failing_its_proof_fails_a_strict_build_whatever_the_cache_holds
         lenient
     );
 }
+
+/// Whether a migration before a checkpoint may have broken the database's integrity
+/// is stored with it: damage done before the checkpoint is still found after an
+/// edit of the newest migration, as without the cache (where the whole-set checks
+/// look for it only when such a migration ran).
+#[test]
+fn damage_before_a_checkpoint_is_found_after_it() {
+    let folder = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut files = valid_set(4);
+    // Rows that fail a CHECK: damage a checkpoint may follow (the setting is put
+    // back after the migration).
+    files[1].sql.push_str(
+        "CREATE TABLE checked (x INTEGER CHECK (x > 0));\nPRAGMA ignore_check_constraints = ON;\nINSERT INTO checked VALUES (-1);\n",
+    );
+    write(folder.path(), &files);
+    let broken = check(folder.path(), None);
+    assert!(broken.contains("integrity_check"), "{broken}");
+    assert_eq!(check(folder.path(), Some(cache.path())), broken);
+    for edit in 0..2 {
+        files[3]
+            .sql
+            .push_str(&format!("CREATE TABLE edit{edit} (x);\n"));
+        write(folder.path(), &files);
+        let cached = check(folder.path(), Some(cache.path()));
+        assert_eq!(USED.get(), Some(3), "resumed from the checkpoint");
+        assert_eq!(cached, check(folder.path(), None));
+        assert!(cached.contains("integrity_check"), "{cached}");
+    }
+}
