@@ -4,12 +4,20 @@
 #   bash bench/build-cost.sh                      # 1,000 migrations
 #   MIGRATE_BEFORE=/path/to/older/checkout bash bench/build-cost.sh
 #   N=200 bash bench/build-cost.sh                # another size
+#   SET=migrate-runtime/tests/corpus/stash MACRO_ARGS=', functions(durationToTinyInt/1)' \
+#       COLD=0 bash bench/build-cost.sh           # a real folder, in its own layout
 #
 # The floor is a hello world using rusqlite (bundled SQLite) that embeds the same
 # migrations with one `include_str!` each and runs them with `execute_batch`: what
 # an app checking nothing at build time costs. The app embeds them with
 # `migrate::migrations!`. With MIGRATE_BEFORE set, the same app is also built against
 # that checkout of migrate ("before").
+#
+# With SET, the migrations are a copy of that folder (every `.sql` file in it, down
+# scripts included, is the floor's; the binaries are built, never run), and
+# MACRO_ARGS is appended to the macro's arguments (declared functions, a layout…).
+# The newest migration is the last `.sql` file in version order that is not a down
+# script, the first one the first.
 #
 # Reported, for the dev and the release profile: the rebuild after editing the newest
 # migration, after editing the first one (once), and after touching main.rs (the
@@ -33,8 +41,21 @@ n=${N:-1000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export MIGRATE_BUILD_CACHE="$work/cache"
-cargo run --release --quiet --manifest-path "$root/Cargo.toml" -p migrate-bench -- \
-    --write-set "$work/migrations" "$n"
+if [ -n "${SET:-}" ]; then
+    cp -r "$SET" "$work/migrations"
+    n="$(find "$work/migrations" -name '*.sql' | wc -l) files of $(basename "$SET"),"
+else
+    cargo run --release --quiet --manifest-path "$root/Cargo.toml" -p migrate-bench -- \
+        --write-set "$work/migrations" "$n"
+    n="$n migrations,"
+fi
+
+# Appends the statement $2 to the file $1, after a `;` on a line of its own: the
+# file's last statement may have none (a real folder's often has not).
+append() { printf '\n;\n%s\n' "$2" >>"$1"; }
+
+# The migration files of the app in $1, in version order, down scripts left out.
+ups() { (cd "$1/migrations" && find . -name '*.sql' | sed 's|^\./||' | grep -v 'down\.sql$' | sort -V); }
 
 # Runs "$@" and prints "wall cpu" in seconds.
 timed() {
@@ -73,8 +94,8 @@ done
 make_app floor 'rusqlite = { version = ">=0.32, <0.44", features = ["bundled"] }'
 {
     echo 'static MIGRATIONS: &[&str] = &['
-    for f in "$work"/floor/migrations/*.sql; do
-        echo "    include_str!(\"../migrations/$(basename "$f")\"),"
+    (cd "$work/floor/migrations" && find . -name '*.sql' | sed 's|^\./||' | sort -V) | while read -r f; do
+        echo "    include_str!(\"../migrations/$f\"),"
     done
     echo '];'
     cat <<'RS'
@@ -88,7 +109,7 @@ fn main() {
 RS
 } >"$work/floor/src/main.rs"
 
-app_main='static MIGRATIONS: migrate::Migrations = migrate::migrations!("migrations");
+app_main='static MIGRATIONS: migrate::Migrations = migrate::migrations!("migrations"'"${MACRO_ARGS:-}"');
 fn main() {
     let mut conn = migrate::rusqlite::Connection::open_in_memory().unwrap();
     println!("applied {}", MIGRATIONS.run(&mut conn).unwrap().applied.len());
@@ -125,13 +146,13 @@ rebuilds() {
     done
     for i in $(seq "$rounds"); do
         for v in $variants; do
-            echo "CREATE TABLE edited_last_${profile}_$i (id INTEGER PRIMARY KEY);" >>"$(ls "$work/$v"/migrations/*.sql | tail -1)"
+            append "$work/$v/migrations/$(ups "$work/$v" | tail -1)" "CREATE TABLE edited_last_${profile}_$i (id INTEGER PRIMARY KEY);"
             cargo_of "$v"
             lasts[$v]+=" $(timed "${cmd[@]}" | cut -d' ' -f1)"
         done
     done
     for v in $variants; do
-        echo "CREATE TABLE edited_first_$profile (id INTEGER PRIMARY KEY);" >>"$(ls "$work/$v"/migrations/*.sql | head -1)"
+        append "$work/$v/migrations/$(ups "$work/$v" | head -1)" "CREATE TABLE edited_first_$profile (id INTEGER PRIMARY KEY);"
         cargo_of "$v"
         firsts[$v]=$(timed "${cmd[@]}" | cut -d' ' -f1)
     done
@@ -148,7 +169,7 @@ rebuilds() {
     done
 }
 
-echo "build cost, $n migrations, $(nproc) cores, medians of $rounds interleaved rounds"
+echo "build cost, $n $(nproc) cores, medians of $rounds interleaved rounds"
 for profile in dev release; do
     declare -A fig=()
     rebuilds "$profile"
@@ -182,7 +203,7 @@ if [ "${EXPANSION:-0}" = 1 ]; then
         declare -A spent=()
         for i in $(seq 0 "$rounds"); do
             for v in $variants; do
-                echo "CREATE TABLE expanded_${profile}_$i (id INTEGER PRIMARY KEY);" >>"$(ls "$work/$v"/migrations/*.sql | tail -1)"
+                append "$work/$v/migrations/$(ups "$work/$v" | tail -1)" "CREATE TABLE expanded_${profile}_$i (id INTEGER PRIMARY KEY);"
                 out=$(RUSTC_BOOTSTRAP=1 cargo rustc "${flag[@]}" --offline --quiet \
                     --manifest-path "$work/$v/Cargo.toml" --target-dir "$work/target-$v-$profile" \
                     -- -Z time-passes 2>&1)
