@@ -12,6 +12,8 @@ mod deploy;
 mod down;
 mod footguns;
 mod help;
+mod integrity;
+mod kept;
 pub mod layout;
 pub mod modules;
 mod naming;

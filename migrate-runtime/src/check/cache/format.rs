@@ -28,7 +28,7 @@ pub(super) struct Stored {
     /// [`checkpoint_hash`] of the image and `may_break`.
     pub(super) hash: u64,
     /// Whether a migration before it may have broken the database's integrity
-    /// (see `schema::may_break_integrity`).
+    /// (see `integrity::may_break_integrity`).
     pub(super) may_break: bool,
 }
 
