@@ -126,9 +126,7 @@ pub(super) fn validate_cached(
             for (i, c) in changes.iter_mut().enumerate() {
                 *c = cache.take_changes(i);
             }
-            let unproven = (0..migrations.len())
-                .filter_map(|i| Some((i, cache.unproven(i)?)))
-                .collect();
+            let unproven = cache.unproven(migrations.len());
             return Ok(Validated { unproven, changes });
         }
         if let Some(len) = cache.best() {
@@ -150,7 +148,7 @@ pub(super) fn validate_cached(
                 }
                 // The stored migrations before the checkpoint are the current ones:
                 // their down scripts fail the proof as they did.
-                unproven.extend((0..len).filter_map(|i| Some((i, cache.unproven(i)?))));
+                unproven = cache.unproven(len);
             }
         }
     }

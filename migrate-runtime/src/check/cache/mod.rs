@@ -246,13 +246,18 @@ impl Cache {
             .unwrap_or_default()
     }
 
-    /// Why the down script of the stored migration at `index` never runs, when it
-    /// failed the proof; only meaningful for the migrations
+    /// The first `len` stored migrations whose down scripts failed the proof, by
+    /// index, with why they never run; only meaningful for the migrations
     /// [`compare`](Self::compare) found unchanged.
-    pub fn unproven(&self, index: usize) -> Option<String> {
-        let record = self.parsed.records.get(index)?;
-        let reason = &self.data[record.unproven.clone()];
-        (!reason.is_empty()).then(|| String::from_utf8_lossy(reason).into_owned())
+    pub fn unproven(&self, len: usize) -> Vec<(usize, String)> {
+        let records = self.parsed.records.iter().take(len).enumerate();
+        records
+            .filter(|(_, r)| !r.unproven.is_empty())
+            .map(|(i, r)| {
+                let reason = String::from_utf8_lossy(&self.data[r.unproven.clone()]);
+                (i, reason.into_owned())
+            })
+            .collect()
     }
 
     /// The length of the longest checkpoint.
