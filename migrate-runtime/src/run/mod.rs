@@ -89,7 +89,12 @@ impl Migrations {
     /// `db` is a `rusqlite::Connection`, or with the `remote` feature a
     /// `remote::Remote` libSQL/Turso primary (see [`Database`]).
     pub fn run<D: Database + ?Sized>(&self, db: &mut D) -> Result<Report> {
-        self.runner().run(db)
+        // This function is compiled in the application's crate. A runner without
+        // options holds nothing to free, so it is not dropped: dropping it after the
+        // call would make the compiler generate, in every application, the code that
+        // frees a `Report` or an `Error` should that drop panic.
+        let runner = std::mem::ManuallyDrop::new(self.runner());
+        db.apply_pending(&runner)
     }
 
     /// A runner with options, such as [`Runner::allow_out_of_order`].
