@@ -36,6 +36,39 @@ fn the_default_folder_is_migrations() {
     assert_eq!(default.as_slice(), MIGRATIONS.as_slice());
 }
 
+/// The macro's input as other macros and styles pass it: an `expr` fragment of a
+/// `macro_rules!` (which arrives in an invisible group), a raw string, escapes, and
+/// options with suffixed and `_`-separated integers.
+#[test]
+fn the_input_in_other_spellings() {
+    macro_rules! through_expr {
+        ($dir:expr) => {
+            migrate::migrations!($dir)
+        };
+    }
+    macro_rules! through_expr_with_option {
+        ($dir:expr, $arity:expr) => {
+            migrate::migrations!($dir, functions(user_setting / $arity))
+        };
+    }
+    let sets = [
+        through_expr!("migrations"),
+        through_expr_with_option!("migrations", 2),
+        migrate::migrations!(r"migrations"),
+        migrate::migrations!(r#"migrations"#),
+        migrate::migrations!("migr\u{61}tions"),
+        migrate::migrations!("migrations", deploy_safety(from = 1_000u64),),
+        migrate::migrations!(
+            "migrations",
+            functions(user_setting / 2, uuid_v7 / 0x0,),
+            collations(nocase2,)
+        ),
+    ];
+    for set in sets {
+        assert_eq!(set.as_slice(), MIGRATIONS.as_slice());
+    }
+}
+
 #[test]
 fn usable_in_a_function_body_and_a_const() {
     const SET: migrate::Migrations = migrate::migrations!("migrations");

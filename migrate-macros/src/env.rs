@@ -19,5 +19,26 @@ pub fn manifest_dir() -> Option<PathBuf> {
 pub fn cache_dir() -> Option<PathBuf> {
     #[allow(clippy::disallowed_methods)]
     let setting = std::env::var_os("MIGRATE_BUILD_CACHE");
-    migrate_runtime::check::cache_dir(setting.as_deref(), dirs::cache_dir())
+    migrate_runtime::check::cache_dir(setting.as_deref(), user_cache_dir())
+}
+
+/// The user's cache folder, where the `dirs` crate puts it: `$XDG_CACHE_HOME` (when
+/// absolute) or `~/.cache` on Linux and other Unixes, `~/Library/Caches` on macOS,
+/// `%LOCALAPPDATA%` on Windows.
+fn user_cache_dir() -> Option<PathBuf> {
+    #[allow(clippy::disallowed_methods)]
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if cfg!(windows) {
+        var("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        std::env::home_dir().map(|home| home.join("Library/Caches"))
+    } else {
+        var("XDG_CACHE_HOME")
+            .filter(|dir| dir.is_absolute())
+            .or_else(|| std::env::home_dir().map(|home| home.join(".cache")))
+    }
 }

@@ -3,6 +3,7 @@
 
 mod env;
 mod expand;
+mod input;
 mod track;
 
 /// Embeds a folder of numbered SQL migrations, checked at compile time.
@@ -10,10 +11,10 @@ mod track;
 /// See the `migrate` crate's documentation.
 #[proc_macro]
 pub fn migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    match expand::migrations_text(input.into()) {
+    match expand::migrations_text(input) {
         Ok(text) => text
             .parse()
-            .unwrap_or_else(|e| expand::fallback(expand::emit_error(&e)).into()),
-        Err(e) => expand::fallback(e).into(),
+            .unwrap_or_else(|e| input::fallback(&[expand::emit_error(&e)])),
+        Err(errors) => input::fallback(&errors),
     }
 }

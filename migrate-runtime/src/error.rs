@@ -541,4 +541,3 @@ mod tests {
         assert!(format!("{err:?}").starts_with("migration 3 (add_email) was applied"));
     }
 }
-
