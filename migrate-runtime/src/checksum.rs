@@ -1,6 +1,6 @@
 //! The migration checksum, shared by the macro (at compile time) and any tool.
 
-use sha2::{Digest, Sha256};
+use hmac_sha256::Hash;
 
 /// The SHA-256 checksum of a migration's canonical text.
 ///
@@ -91,7 +91,7 @@ use sha2::{Digest, Sha256};
 /// assert_ne!(checksum(sql), checksum(&sql.replace("lower(email)", "lower( email )")));
 /// ```
 pub fn checksum(sql: &str) -> [u8; 32] {
-    Sha256::digest(crate::sql::canonical(sql).as_bytes()).into()
+    Hash::hash(crate::sql::canonical(sql).as_bytes())
 }
 
 /// The chain of a migration set: one SHA-256 digest that stands for every
@@ -117,11 +117,11 @@ pub fn checksum(sql: &str) -> [u8; 32] {
 /// assert_ne!(two, chain(&edited, 2, &checksum("CREATE TABLE b (x)")));
 /// ```
 pub fn chain(previous: &[u8; 32], version: crate::Version, checksum: &[u8; 32]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
+    let mut hasher = Hash::new();
     hasher.update(previous);
     hasher.update(version.to_be_bytes());
     hasher.update(checksum);
-    hasher.finalize().into()
+    hasher.finalize()
 }
 
 /// The `previous` chain of the first migration: 32 zero bytes.
@@ -160,10 +160,11 @@ mod tests {
 
     #[test]
     fn is_sha256_of_the_canonical_text() {
-        // the canonical text of "  select 1 ;" is "SELECT 1"
+        // the canonical text of "  select 1 ;" is "SELECT 1", whose SHA-256 this is
+        // (`printf 'SELECT 1' | sha256sum`)
         assert_eq!(
             to_hex(&checksum("  select 1 ;")),
-            to_hex(&Sha256::digest(b"SELECT 1").into())
+            "e004ebd5b5532a4b85984a62f8ad48a81aa3460c1ca07701f386135d72cdecf5"
         );
         assert_eq!(
             to_hex(&checksum("")),
@@ -203,13 +204,11 @@ mod tests {
             "other version"
         );
         assert_ne!(ab, chain(&CHAIN_START, 2, &b), "missing first");
-        let mut manual = Sha256::new();
-        manual.update([0u8; 32]);
-        manual.update(1i128.to_be_bytes());
-        manual.update(a);
+        // SHA-256 of 32 zero bytes, 1 as 16 bytes big-endian, and the checksum of
+        // "SELECT 1" (computed with Python's hashlib)
         assert_eq!(
-            chain(&CHAIN_START, 1, &a),
-            <[u8; 32]>::from(manual.finalize())
+            to_hex(&chain(&CHAIN_START, 1, &checksum("select 1"))),
+            "680e951a818392e1b26cbf061a67591a13d5e757d1215a9692a0358bc46c39e7"
         );
     }
 }

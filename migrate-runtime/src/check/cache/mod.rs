@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::{Connection, OpenFlags};
-use sha2::{Digest, Sha256};
+use hmac_sha256::Hash;
 
 use super::{Layout, Options, SourceMigration};
 use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
@@ -112,7 +112,7 @@ impl Cache {
             "{}\n{sqlite}\n{declared}\nfiles checked {files_checked}",
             env!("MIGRATE_RUNTIME_FINGERPRINT")
         );
-        let mut name = Sha256::new();
+        let mut name = Hash::new();
         name.update(folder.as_os_str().as_encoded_bytes());
         name.update(b"\n");
         name.update(declared.as_bytes());
