@@ -28,8 +28,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rusqlite::{Connection, OpenFlags};
 use hmac_sha256::Hash;
+use rusqlite::{Connection, OpenFlags};
 
 use super::{Layout, Options, SourceMigration};
 use crate::rules::{self, FOREIGN_KEYS, RESTORED_PRAGMAS};
