@@ -191,15 +191,17 @@ pub(super) fn first_failure(
         }
     }
     let dangling: Option<(String, String, String)> = conn
-        .prepare(
+        .prepare(concat!(
             // `NOT IN` a list read once: a subquery per foreign key would scan the
             // schema once per key.
             "SELECT m.name, f.\"from\", f.\"table\" FROM sqlite_schema AS m
              JOIN pragma_foreign_key_list(m.name) AS f
-             WHERE m.type = 'table' AND lower(f.\"table\") NOT IN
+             WHERE m.type = 'table' AND ",
+            crate::foreign_keys::declares_keys!("m"),
+            " AND lower(f.\"table\") NOT IN
                  (SELECT lower(p.name) FROM sqlite_schema AS p WHERE p.type = 'table')
              ORDER BY m.rowid",
-        )?
+        ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .next()
         .transpose()?;

@@ -35,10 +35,11 @@ impl Scope {
     /// Reads every foreign key and trigger of the database.
     pub fn load(conn: &Connection) -> rusqlite::Result<Self> {
         let mut scope = Self::default();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare(concat!(
             "SELECT lower(m.name), lower(f.\"table\") FROM sqlite_schema AS m
-             JOIN pragma_foreign_key_list(m.name) AS f WHERE m.type = 'table'",
-        )?;
+             JOIN pragma_foreign_key_list(m.name) AS f WHERE m.type = 'table' AND ",
+            super::declares_keys!("m")
+        ))?;
         let edges = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for edge in edges {
             let (child, parent) = edge?;
@@ -408,6 +409,35 @@ mod tests {
         CREATE TABLE other (id INTEGER PRIMARY KEY);
         INSERT INTO parent VALUES (1), (2);
         INSERT INTO child VALUES (10, 1), (20, 2);";
+
+    /// The load reads the keys of the tables whose SQL holds `REFERENCES` only: every
+    /// way of declaring a key, in any case, is found, as SQLite lists them.
+    #[test]
+    fn the_load_finds_keys_declared_in_any_case_and_way() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE \"Mixed\" (a INT ReFeReNcEs p);
+             CREATE TABLE t2 (a INT, b INT, CONSTRAINT k FOREIGN KEY (a) rEfErEnCeS \"P\" (id));
+             CREATE TABLE t3 (a INT);
+             ALTER TABLE t3 ADD COLUMN b INT REFERENCES Mixed;
+             CREATE TABLE t4 (a INT /* no keys: references in a comment */, \"references\" INT);
+             CREATE TABLE t5 AS SELECT * FROM t2;",
+        )
+        .unwrap();
+        let listed: BTreeSet<(String, String)> = conn
+            .prepare(
+                "SELECT lower(m.name), lower(f.\"table\") FROM sqlite_schema AS m
+                 JOIN pragma_foreign_key_list(m.name) AS f WHERE m.type = 'table'",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(listed.len(), 3);
+        assert_eq!(Scope::load(&conn).unwrap().snapshot().0, listed);
+    }
 
     #[test]
     fn a_rebuild_that_keeps_the_rows_passes_and_one_that_loses_them_is_found() {
