@@ -224,7 +224,7 @@ fn unpack(dir: &Path, work: &Path, rounds: usize) -> Result<(Duration, Duration)
     let (text, table) = migrate::packed::encode(&sources);
     let packed = || {
         let text: &'static str = Box::leak(text.clone().into_boxed_str());
-        let table: &'static [u8] = Box::leak(table.clone().into_boxed_slice());
+        let table: &'static str = Box::leak(table.clone().into_boxed_str());
         Migrations::from_packed(migrate::packed::Packed::new(count, text, table))
     };
     let db = tempfile::tempdir_in(work)?;

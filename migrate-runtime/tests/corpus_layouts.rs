@@ -293,7 +293,7 @@ fn runtime(migrations: Vec<SourceMigration>, functions: &[(&str, i32)]) -> Vec<S
     let set = migrate_runtime::Migrations::from_packed(migrate_runtime::packed::Packed::new(
         count,
         Box::leak(text.into_boxed_str()),
-        Box::leak(table.into_boxed_slice()),
+        Box::leak(table.into_boxed_str()),
     ));
     let read = migrate_runtime::Migrations::from_sources(migrations);
     assert_eq!(
