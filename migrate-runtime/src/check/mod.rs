@@ -171,7 +171,7 @@ pub fn check_dir_opts(
         "" => ".",
         trimmed => trimmed,
     };
-    let unneeded = std::sync::atomic::AtomicBool::new(false);
+    let unneeded = ahead::Unneeded::default();
     std::thread::scope(|threads| check_dir_in(dir, display_dir, options, &unneeded, threads))
 }
 
@@ -183,7 +183,7 @@ fn check_dir_in<'scope>(
     dir: &'scope Path,
     display_dir: &'scope str,
     options: &'scope Options<'_>,
-    unneeded: &'scope std::sync::atomic::AtomicBool,
+    unneeded: &'scope ahead::Unneeded,
     threads: &'scope std::thread::Scope<'scope, '_>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let _read_once = read_once::ReadOnce::start();

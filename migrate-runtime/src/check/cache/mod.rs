@@ -429,6 +429,18 @@ pub(super) struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// A checkpoint of nothing, which fails to restore.
+    #[cfg(test)]
+    pub fn empty_for_tests() -> Self {
+        Self {
+            dir: std::env::temp_dir(),
+            len: 1,
+            image: Vec::new(),
+            hash: 1,
+            may_break: false,
+        }
+    }
+
     /// Replaces `conn`'s main database with the image, once its hash is checked.
     pub fn restore(&self, conn: &mut Connection) -> bool {
         restore(&self.dir, &self.image, self.hash, self.may_break, conn)
