@@ -244,20 +244,39 @@ fn variable(z: &[u8]) -> (usize, TokenKind) {
 
 /// Every token of `sql`, whitespace and comments included, in order.
 pub fn tokenize(sql: &str) -> Vec<Token> {
-    let bytes = sql.as_bytes();
     let mut tokens = Vec::new();
     let mut start = 0;
-    while start < bytes.len() {
-        let (len, kind) = next_token(&bytes[start..]);
-        // Never split a UTF-8 character: an illegal byte takes its whole character.
-        let mut end = start + len.max(1);
-        while !sql.is_char_boundary(end) {
-            end += 1;
-        }
-        tokens.push(Token { kind, start, end });
-        start = end;
+    while let Some(token) = token_at(sql, start) {
+        tokens.push(token);
+        start = token.end;
     }
     tokens
+}
+
+/// The tokens of `sql` as [`tokenize`] lists them, read one at a time: for a caller
+/// that stops early in a long text.
+pub fn tokens(sql: &str) -> impl Iterator<Item = Token> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let token = token_at(sql, start)?;
+        start = token.end;
+        Some(token)
+    })
+}
+
+/// The token of `sql` that starts at byte `start`; `None` at the end.
+fn token_at(sql: &str, start: usize) -> Option<Token> {
+    let rest = sql
+        .as_bytes()
+        .get(start..)
+        .filter(|rest| !rest.is_empty())?;
+    let (len, kind) = next_token(rest);
+    // Never split a UTF-8 character: an illegal byte takes its whole character.
+    let mut end = start + len.max(1);
+    while !sql.is_char_boundary(end) {
+        end += 1;
+    }
+    Some(Token { kind, start, end })
 }
 
 /// One SQL statement of a migration, as SQLite would prepare it.
@@ -478,6 +497,20 @@ mod tests {
         assert_ne!(canonical(a), canonical(&a.replace("TEXT", "text")));
         assert_eq!(canonical("SELECT 1/**/+2"), "SELECT 1 + 2");
         assert_eq!(canonical("SELECT 1; SELECT 2;"), "SELECT 1;\nSELECT 2");
+    }
+
+    /// Read one at a time, the tokens are those `tokenize` lists.
+    #[test]
+    fn tokens_one_at_a_time_are_the_list() {
+        for sql in [
+            "",
+            "CREATE TRIGGER t AFTER UPDATE OF a ON x BEGIN INSERT INTO y VALUES (1); END",
+            "SELECT 'it''s', \"q\"\"x\", [b], `c`, x'00', ?1, :n -- tail",
+            "/* unterminated",
+            "é ü \u{1F600} ! ; 'open",
+        ] {
+            assert_eq!(tokens(sql).collect::<Vec<_>>(), tokenize(sql), "{sql}");
+        }
     }
 
     #[test]

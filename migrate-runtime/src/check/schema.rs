@@ -272,14 +272,13 @@ const WRITTEN_OBJECTS: &str = "SELECT type, name, tbl_name, sql FROM sqlite_sche
     ORDER BY rowid";
 
 /// The event of a trigger: `INSERT`, `UPDATE` or `DELETE`, the first of them in its
-/// header, which comes before its body.
+/// header, which comes before its body. The tokens are read only up to it: the
+/// whole trigger tokenized took 69,000 instructions per trigger, unoptimised.
 fn trigger_event(trigger_sql: &str) -> Option<&'static str> {
-    let statement = sql::statements(trigger_sql).into_iter().next()?;
-    let (t, text) = (&statement.tokens, statement.text);
-    t.iter().find_map(|tok| {
+    sql::tokens(trigger_sql).find_map(|tok| {
         ["INSERT", "UPDATE", "DELETE"]
             .into_iter()
-            .find(|verb| tok.is_keyword(text, verb))
+            .find(|verb| tok.is_keyword(trigger_sql, verb))
     })
 }
 
@@ -465,6 +464,33 @@ impl<'m> Place<'m> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The event is the first `INSERT`, `UPDATE` or `DELETE` keyword of the header,
+    /// whatever the trigger's name, comments, case or body.
+    #[test]
+    fn a_triggers_event_is_read_from_its_header() {
+        for (sql, event) in [
+            (
+                "CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET a = 1; END",
+                Some("INSERT"),
+            ),
+            (
+                r#"CREATE TRIGGER IF NOT EXISTS "insert" BEFORE DELETE ON x BEGIN INSERT INTO y VALUES (1); END"#,
+                Some("DELETE"),
+            ),
+            (
+                "create temp trigger `update` instead of update of a, b on v begin delete from y; end",
+                Some("UPDATE"),
+            ),
+            (
+                "CREATE TRIGGER /* INSERT */ t -- DELETE\n BEFORE update ON x BEGIN SELECT 1; END",
+                Some("UPDATE"),
+            ),
+            ("CREATE TRIGGER t", None),
+        ] {
+            assert_eq!(trigger_event(sql), event, "{sql}");
+        }
+    }
 
     /// The cheap tests never say no where the tokens say yes: `DEFAULT` and `(` in
     /// every case, with every kind of space and comment between them, among
