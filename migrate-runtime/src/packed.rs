@@ -189,23 +189,37 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The bytes `hex` writes in hexadecimal (two digits each, either case); `None` for
-/// anything else.
+/// anything else. Without a branch per digit: random digits made one mispredicted
+/// branch in two, and 1,000 migrations' table took 0.7 ms to decode instead of 0.06.
 fn unhex(hex: &[u8]) -> Option<Vec<u8>> {
-    fn digit(d: u8) -> Option<u8> {
-        match d {
-            b'0'..=b'9' => Some(d - b'0'),
-            b'a'..=b'f' => Some(d - b'a' + 10),
-            b'A'..=b'F' => Some(d - b'A' + 10),
-            _ => None,
+    /// Each byte's value as a hexadecimal digit, or `0xFF`.
+    const DIGITS: [u8; 256] = {
+        let mut digits = [0xFF; 256];
+        let mut i = 0;
+        while i < 10 {
+            digits[b'0' as usize + i] = i as u8;
+            i += 1;
         }
-    }
+        let mut i = 0;
+        while i < 6 {
+            digits[b'a' as usize + i] = 10 + i as u8;
+            digits[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        digits
+    };
     let (pairs, []) = hex.as_chunks::<2>() else {
         return None;
     };
-    pairs
-        .iter()
-        .map(|&[high, low]| Some(digit(high)? << 4 | digit(low)?))
-        .collect()
+    let mut bytes = vec![0; pairs.len()];
+    // Any digit that is not one sets a bit above the low four.
+    let mut not_digits = 0;
+    for (byte, &[high, low]) in bytes.iter_mut().zip(pairs) {
+        let (high, low) = (DIGITS[usize::from(high)], DIGITS[usize::from(low)]);
+        not_digits |= high | low;
+        *byte = high << 4 | low;
+    }
+    (not_digits < 16).then_some(bytes)
 }
 
 /// Reads `count` migrations; `None` when the strings are not what [`encode`] writes.
