@@ -24,7 +24,8 @@
 # macro runs again on an unchanged folder); medians of ROUNDS (default 5) rounds,
 # each rebuilding every variant in turn. Then a cold release build of the floor and
 # of the app: wall time and CPU time. `COLD=0` skips the cold builds. `EXPANSION=1`
-# adds the macro expansion alone, as the compiler times it (see below).
+# adds the macro expansion alone, as the compiler times it, and `INSTRUCTIONS=1` the
+# instructions the compiler runs for the binary crate (see below).
 #
 # The build cache of the validation goes to a fresh folder (MIGRATE_BUILD_CACHE), so
 # the first build starts without one, like a fresh clone.
@@ -219,6 +220,47 @@ if [ "${EXPANSION:-0}" = 1 ]; then
         done
         echo
         unset spent
+    done
+fi
+# INSTRUCTIONS=1: the instructions the compiler runs for the binary crate (the macro's
+# threads included, not the linker), counted by `valgrind --tool=callgrind`: the same
+# count from one build to the next within about 0.5 %, whatever else the machine
+# does, where a wall time moves by a tenth. After an edit of the newest migration
+# (following one edit built normally, so that the build cache is in its steady state)
+# and after touching main.rs; millions of instructions.
+if [ "${INSTRUCTIONS:-0}" = 1 ]; then
+    command -v valgrind >/dev/null || { echo "INSTRUCTIONS=1 needs valgrind" >&2; exit 1; }
+    # Runs the binary crate's rustc under callgrind; every other unit as it is.
+    cat >"$work/count.sh" <<'SH'
+#!/usr/bin/env bash
+if [[ " $* " == *" --crate-name $COUNT_CRATE "* ]]; then
+    exec valgrind --tool=callgrind --callgrind-out-file="$COUNT_OUT" "$@" 2>/dev/null
+fi
+exec "$@"
+SH
+    chmod +x "$work/count.sh"
+    echo
+    echo "instructions of the binary crate's compiler (millions, callgrind)"
+    for profile in dev release; do
+        flag=()
+        [ "$profile" = release ] && flag=(--release)
+        for what in edit touch; do
+            printf '  %-8s %-6s' "$profile" "$what"
+            for v in $variants; do
+                build=(cargo build "${flag[@]}" --offline --quiet --manifest-path "$work/$v/Cargo.toml"
+                    --target-dir "$work/target-$v-$profile")
+                if [ "$what" = edit ]; then
+                    append "$work/$v/migrations/$(ups "$work/$v" | tail -1)" "CREATE TABLE counted_${profile}_a (id INTEGER PRIMARY KEY);"
+                    "${build[@]}"
+                    append "$work/$v/migrations/$(ups "$work/$v" | tail -1)" "CREATE TABLE counted_${profile}_b (id INTEGER PRIMARY KEY);"
+                else
+                    touch "$work/$v/src/main.rs"
+                fi
+                COUNT_CRATE=$v COUNT_OUT="$work/count.out" RUSTC_WORKSPACE_WRAPPER="$work/count.sh" "${build[@]}"
+                printf '  %s %5d' "$v" "$(awk '/^(summary|totals):/ { print int($2 / 1e6); exit }' "$work/count.out")"
+            done
+            echo
+        done
     done
 fi
 [ "${COLD:-1}" = 0 ] && exit 0
