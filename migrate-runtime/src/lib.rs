@@ -54,6 +54,8 @@ mod run;
 pub mod schema;
 mod source;
 pub mod sql;
+#[cfg(test)]
+mod test_bytes;
 mod trial;
 
 pub use backend::Database;

@@ -439,16 +439,7 @@ mod tests {
         let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
         let mut cases: Vec<Vec<u8>> = vec![(0..=255).collect(), Vec::new()];
         for len in 1..100 {
-            cases.push(
-                (0..len)
-                    .map(|_| {
-                        rng ^= rng << 13;
-                        rng ^= rng >> 7;
-                        rng ^= rng << 17;
-                        rng.to_le_bytes()[0]
-                    })
-                    .collect(),
-            );
+            cases.push(crate::test_bytes::random_bytes(&mut rng, len));
         }
         for bytes in cases {
             let written = hex(&bytes);

@@ -747,14 +747,7 @@ fn the_image_hash_folds_every_word_and_sees_every_byte() {
     }
     let mut rng = 0x2545_f491_4f6c_dd1d_u64;
     for len in (0..70).chain([1024, 4096 + 7]) {
-        let image: Vec<u8> = (0..len)
-            .map(|_| {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                rng.to_le_bytes()[0]
-            })
-            .collect();
+        let image = crate::test_bytes::random_bytes(&mut rng, len);
         let hash = image_hash(&image);
         assert_eq!(hash, reference(&image), "length {len}");
         for at in 0..len {
