@@ -35,7 +35,7 @@ impl Unneeded {
     /// Says that nothing will use the checkpoint: the thread stops before its next
     /// step, and the schema reading it is in stops at SQLite's next check for an
     /// interrupt (when an unchanged set needs no checkpoint, parsing the schema of
-    /// 1,000 migrations would otherwise keep the expansion waiting for up to 13 ms).
+    /// 1,000 migrations kept the expansion waiting for up to 10 ms in one build).
     pub(super) fn say(&self) {
         self.said.store(true, Ordering::Relaxed);
         let interrupt = self
