@@ -728,39 +728,3 @@ fn damage_before_a_checkpoint_is_found_after_it() {
         assert!(cached.contains("integrity_check"), "{cached}");
     }
 }
-
-/// The image hash is the fold of 16-byte little-endian words it is documented as,
-/// whatever the length, and changes with any one byte.
-#[test]
-fn the_image_hash_folds_every_word_and_sees_every_byte() {
-    use super::format::image_hash;
-    fn reference(image: &[u8]) -> u64 {
-        const K: u128 = 0x9E37_79B9_7F4A_7C15_2545_F491_4F6C_DD1D;
-        let mut state = u128::from(image.len() as u64);
-        let mut padded = image.to_vec();
-        padded.resize(image.len() / 16 * 16 + 16, 0);
-        for word in padded.chunks(16) {
-            let word: [u8; 16] = word.try_into().unwrap_or_default();
-            state = (state ^ u128::from_le_bytes(word)).wrapping_mul(K);
-        }
-        ((state >> 64) as u64) ^ (state as u64)
-    }
-    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
-    for len in (0..70).chain([1024, 4096 + 7]) {
-        let image = crate::test_bytes::random_bytes(&mut rng, len);
-        let hash = image_hash(&image);
-        assert_eq!(hash, reference(&image), "length {len}");
-        for at in 0..len {
-            let mut changed = image.clone();
-            changed[at] ^= 1 << (at % 8);
-            assert_ne!(image_hash(&changed), hash, "length {len}, byte {at}");
-        }
-        let mut longer = image.clone();
-        longer.push(0);
-        assert_ne!(
-            image_hash(&longer),
-            hash,
-            "length {len} and a zero byte more"
-        );
-    }
-}
