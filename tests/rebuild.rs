@@ -187,7 +187,7 @@ fn an_added_migration_is_built_in_with_the_helper_and_reported_stale_without_it(
 }
 
 /// Editing a migration needs no helper: the macro's expansion names each file it
-/// read (`include_str!`), so cargo rebuilds the crate and the new text is embedded.
+/// read (`include_bytes!`), so cargo rebuilds the crate and the new text is embedded.
 #[test]
 fn an_edited_migration_is_built_in_without_the_helper() -> TestResult {
     let root = scratch_root()?;
