@@ -11,10 +11,5 @@ mod track;
 /// See the `migrate` crate's documentation.
 #[proc_macro]
 pub fn migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    match expand::migrations_text(input) {
-        Ok(text) => text
-            .parse()
-            .unwrap_or_else(|e| input::fallback(&[expand::emit_error(&e)])),
-        Err(errors) => input::fallback(&errors),
-    }
+    expand::migrations(input).unwrap_or_else(|errors| input::fallback(&errors))
 }

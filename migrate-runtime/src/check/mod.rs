@@ -167,12 +167,25 @@ pub fn check_dir_opts(
     display_dir: &str,
     options: &Options<'_>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
+    check_dir_then(dir, display_dir, options, |result| result)
+}
+
+/// [`check_dir_opts`], handing its result to `then` while the build cache's entry
+/// is still being written on another thread: what `then` returns is returned once
+/// the entry is written. The macro emits the set meanwhile (the entry of 1,000
+/// migrations takes a few milliseconds to write, as long as emitting them).
+pub fn check_dir_then<T>(
+    dir: &Path,
+    display_dir: &str,
+    options: &Options<'_>,
+    then: impl FnOnce(Result<Vec<SourceMigration>, Vec<Diagnostic>>) -> T,
+) -> T {
     let display_dir = match display_dir.trim_end_matches('/') {
         "" => ".",
         trimmed => trimmed,
     };
     let unneeded = ahead::Unneeded::default();
-    std::thread::scope(|threads| check_dir_in(dir, display_dir, options, &unneeded, threads))
+    std::thread::scope(|threads| then(check_dir_in(dir, display_dir, options, &unneeded, threads)))
 }
 
 /// [`check_dir_opts`], reading the build cache's entry and restoring its longest

@@ -112,6 +112,8 @@ pub(super) fn validate_cached(
     if let Some(cache) = &mut cache {
         cache.compare(migrations, lenient_downs);
     }
+    // The scope the entry is written in, when the caller has one.
+    let after = ahead.as_ref().map(|ahead| ahead.threads);
     let mut start = 0;
     let mut resumed = None;
     let mut changes: Vec<Vec<Change>> = vec![Vec::new(); migrations.len()];
@@ -224,7 +226,7 @@ pub(super) fn validate_cached(
     for (i, reason) in &unproven {
         reasons[*i].clone_from(reason);
     }
-    let result = std::thread::scope(|threads| {
+    let (result, entry) = std::thread::scope(|threads| {
         let entry = |validated| {
             let cache = cache.as_ref()?;
             cache.entry(migrations, &changes, &reasons, start, &captured, validated)
@@ -237,22 +239,44 @@ pub(super) fn validate_cached(
             _ => None,
         };
         let result = result.and_then(|()| whole_set_checks(&conn, &current, options, may_break));
-        // While this thread writes the entry (without a cache there is nothing to
-        // overlap).
-        if cache.is_some() {
-            let _ = helper_thread().spawn_scoped(threads, move || drop((conn, scope)));
-        }
         let entry = match (&result, passing) {
             (Ok(()), Some(passing)) => passing.join().ok().flatten(),
             (Ok(()), None) => entry(true),
             (Err(_), _) => entry(false),
         };
-        if let (Some(cache), Some(entry)) = (&cache, entry) {
-            cache.write(&entry);
-        }
-        result
+        (result, entry)
     });
+    finish(cache, entry, (conn, scope), after);
     result.map(|()| Validated { unproven, changes })
+}
+
+/// Writes the cache's `entry` and frees the validation's database: on two threads
+/// of `after` (the caller's scope, which then goes on, the macro to emit the
+/// set, and joins them at its end), else on two threads joined here. The database
+/// is freed on this thread when nothing is written.
+fn finish<'scope>(
+    cache: Option<Cache>,
+    entry: Option<Vec<u8>>,
+    database: (Connection, Option<Scope>),
+    after: Option<&'scope std::thread::Scope<'scope, '_>>,
+) {
+    let Some((cache, entry)) = cache.zip(entry) else {
+        drop(database);
+        return;
+    };
+    let (drop_it, write_it) = (move || drop(database), move || cache.write(&entry));
+    match after {
+        // A thread that cannot be started drops its work: the entry is not written
+        // (the next build validates more), the database is freed.
+        Some(after) => {
+            let _ = helper_thread().spawn_scoped(after, drop_it);
+            let _ = helper_thread().spawn_scoped(after, write_it);
+        }
+        None => std::thread::scope(|threads| {
+            let _ = helper_thread().spawn_scoped(threads, drop_it);
+            write_it();
+        }),
+    }
 }
 
 /// What a validation found besides problems.

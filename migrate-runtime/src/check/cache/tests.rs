@@ -560,6 +560,32 @@ fn the_newest_migration_edited_runs_alone_and_whole_set_problems_still_show() {
     assert_eq!(cached, check(folder.path(), None));
 }
 
+/// `check_dir_then` hands the set on while the entry is written, and returns once
+/// it is: the next build resumes from it.
+#[test]
+fn the_set_is_handed_on_while_the_entry_is_written() {
+    let folder = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    write(folder.path(), &valid_set(20));
+    let options = Options {
+        cache: Some(cache.path()),
+        ..Options::default()
+    };
+    let handed = crate::check::check_dir_then(folder.path(), "migrations", &options, |result| {
+        format!("{result:#?}")
+    });
+    assert_eq!(USED.get(), None);
+    assert_eq!(handed, check(folder.path(), None));
+    let written = std::fs::metadata(entry(cache.path())).unwrap().len();
+    assert!(written > 0);
+    assert_eq!(check(folder.path(), Some(cache.path())), handed);
+    assert_eq!(
+        USED.get(),
+        Some(20),
+        "the entry written says the set passed"
+    );
+}
+
 #[test]
 fn builds_of_the_same_folder_at_once_share_the_cache() {
     let folder = tempfile::tempdir().unwrap();
