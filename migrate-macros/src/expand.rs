@@ -55,21 +55,26 @@ fn expand(input: &Input) -> Result<TokenStream, Vec<Error>> {
         downs: input.downs,
         deploy_safety: input.deploy_safety,
     };
-    // Emitted, and handed to the compiler's lexer, while the build cache's entry is
-    // written.
-    check::check_dir_then(&dir, relative, &options, |checked| match checked {
-        Ok(migrations) => emit(&migrations, &options, &dir)
-            .parse()
-            .map_err(|e| vec![emit_error(&e)]),
-        Err(diagnostics) if diagnostics.is_empty() => Err(vec![Error::new(
-            span,
-            "the migrations could not be checked",
-        )]),
-        Err(diagnostics) => Err(diagnostics
-            .iter()
-            .map(|d| Error::new(span, d.to_string()))
-            .collect()),
-    })
+    // Emitted while the whole-set checks run, handed to the compiler's lexer while
+    // the build cache's entry is written.
+    let emitted = |migrations: &[SourceMigration]| emit(migrations, &options, &dir);
+    check::check_dir_then(
+        &dir,
+        relative,
+        &options,
+        &emitted,
+        |checked| match checked {
+            Ok((_, text)) => text.parse().map_err(|e| vec![emit_error(&e)]),
+            Err(diagnostics) if diagnostics.is_empty() => Err(vec![Error::new(
+                span,
+                "the migrations could not be checked",
+            )]),
+            Err(diagnostics) => Err(diagnostics
+                .iter()
+                .map(|d| Error::new(span, d.to_string()))
+                .collect()),
+        },
+    )
 }
 
 /// The `Migrations` expression, with an `include_bytes!` per file so that editing one rebuilds.

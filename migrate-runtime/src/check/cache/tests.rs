@@ -571,9 +571,10 @@ fn the_set_is_handed_on_while_the_entry_is_written() {
         cache: Some(cache.path()),
         ..Options::default()
     };
-    let handed = crate::check::check_dir_then(folder.path(), "migrations", &options, |result| {
-        format!("{result:#?}")
-    });
+    let handed =
+        crate::check::check_dir_then(folder.path(), "migrations", &options, &|_| (), |result| {
+            format!("{:#?}", result.map(|(set, ())| set))
+        });
     assert_eq!(USED.get(), None);
     assert_eq!(handed, check(folder.path(), None));
     let written = std::fs::metadata(entry(cache.path())).unwrap().len();
@@ -584,6 +585,69 @@ fn the_set_is_handed_on_while_the_entry_is_written() {
         Some(20),
         "the entry written says the set passed"
     );
+}
+
+/// What `check_dir_then` prepares (while the whole-set checks run, or after them)
+/// is made from the set it returns: with and without a cache, resumed or not, with
+/// a down script that fails its proof left out; and nothing is prepared for a set
+/// that fails.
+#[test]
+fn what_is_prepared_comes_from_the_set_returned() {
+    let folder = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let put = |name: &str, sql: &str| std::fs::write(folder.path().join(name), sql).unwrap();
+    put("1_a.up.sql", "CREATE TABLE a (x);");
+    // Leaves the table: the proof fails, and a lenient build leaves it out.
+    put("1_a.down.sql", "SELECT 1;");
+    put(
+        "2_b.up.sql",
+        "CREATE TABLE b (x);\nCREATE VIEW vb AS SELECT x FROM b;",
+    );
+    put("2_b.down.sql", "DROP VIEW vb;\nDROP TABLE b;");
+    let checked = |cache: Option<&Path>| {
+        let options = Options {
+            layout: Some(crate::check::Layout::GolangMigrate),
+            downs: Downs::Lenient,
+            cache,
+            ..Options::default()
+        };
+        crate::check::check_dir_then(
+            folder.path(),
+            "migrations",
+            &options,
+            &|set| format!("{set:#?}"),
+            |result| result.map(|(set, prepared)| (format!("{set:#?}"), prepared, set)),
+        )
+    };
+    let (set, prepared, migrations) = checked(None).unwrap();
+    assert_eq!(prepared, set);
+    assert!(migrations[0].irreversible.is_some() && migrations[0].down.is_none());
+    assert!(migrations[1].down.is_some());
+    for round in ["full", "unchanged", "edited"] {
+        if round == "edited" {
+            put(
+                "2_b.up.sql",
+                "CREATE TABLE b (x, y);\nCREATE VIEW vb AS SELECT x FROM b;",
+            );
+        }
+        let (cached, prepared, _) = checked(Some(cache.path())).unwrap();
+        let used = USED.get();
+        assert_eq!(prepared, cached, "{round}");
+        assert_eq!(cached, checked(None).unwrap().0, "{round}");
+        match round {
+            "full" => assert_eq!(used, None),
+            "unchanged" => assert_eq!(used, Some(2), "nothing runs"),
+            _ => assert_eq!(used, Some(1), "the edited migration runs alone"),
+        }
+    }
+    put(
+        "2_b.up.sql",
+        "CREATE TABLE b (x);\nCREATE VIEW vb AS SELECT nope FROM b;",
+    );
+    for cache in [None, Some(cache.path())] {
+        let failed = checked(cache).unwrap_err();
+        assert!(format!("{failed:?}").contains("nope"), "{failed:?}");
+    }
 }
 
 #[test]
