@@ -14,7 +14,35 @@ use crate::sql::Statement;
 #[derive(Debug, Clone)]
 struct Trigger {
     table: String,
+    /// What the body does, once read ([`Trigger::body`]).
     body: Vec<Effect>,
+    /// The trigger's text as the database stores it, while its body is unread: a
+    /// body is read when a write to its table is followed, and most migrations write
+    /// to no table with a trigger (reading the bodies of 100 triggers took 15
+    /// million instructions in the macro's unoptimised build, on every restore of a
+    /// checkpoint).
+    unread: Option<String>,
+}
+
+impl Trigger {
+    /// A trigger read from the database: its body is read when it is needed.
+    fn stored(table: String, sql: String) -> Self {
+        Self {
+            table,
+            body: Vec::new(),
+            unread: Some(sql),
+        }
+    }
+
+    /// What the body does, read now if it was not yet.
+    fn body(&mut self) -> &mut Vec<Effect> {
+        if let Some(sql) = self.unread.take() {
+            self.body = crate::sql::statements(&sql)
+                .first()
+                .map_or_else(|| vec![Effect::Unknown], trigger_body_effects);
+        }
+        &mut self.body
+    }
 }
 
 /// The foreign keys and triggers of a database, kept up to date from the statements
@@ -69,10 +97,7 @@ impl Scope {
         })?;
         for trigger in triggers {
             let (name, table, sql) = trigger?;
-            let body = crate::sql::statements(&sql)
-                .first()
-                .map_or_else(|| vec![Effect::Unknown], trigger_body_effects);
-            self.add_trigger(name, Trigger { table, body });
+            self.add_trigger(name, Trigger::stored(table, sql));
         }
         Ok(())
     }
@@ -83,13 +108,13 @@ impl Scope {
     fn reload_writers_of(&mut self, conn: &Connection, tables: &[String]) -> rusqlite::Result<()> {
         let names: Vec<String> = self
             .triggers
-            .iter()
-            .filter(|(_, t)| {
-                t.body
+            .iter_mut()
+            .filter_map(|(name, t)| {
+                t.body()
                     .iter()
                     .any(|e| matches!(e, Effect::Writes(w) if tables.contains(w)))
+                    .then(|| name.clone())
             })
-            .map(|(name, _)| name.clone())
             .collect();
         let mut stmt = conn.prepare_cached(
             "SELECT lower(tbl_name), sql FROM sqlite_schema WHERE type = 'trigger' AND lower(name) = ?1
@@ -102,12 +127,7 @@ impl Scope {
                 .next()
                 .transpose()?;
             match found {
-                Some((table, sql)) => {
-                    let body = crate::sql::statements(&sql)
-                        .first()
-                        .map_or_else(|| vec![Effect::Unknown], trigger_body_effects);
-                    self.add_trigger(name, Trigger { table, body });
-                }
+                Some((table, sql)) => self.add_trigger(name, Trigger::stored(table, sql)),
                 None => self.remove_trigger(&name),
             }
         }
@@ -156,24 +176,25 @@ impl Scope {
         }
         let renamed = Effect::Writes(to.to_owned());
         for trigger in self.triggers.values_mut() {
-            let writes_from = trigger
-                .body
+            let body = trigger.body();
+            let writes_from = body
                 .iter()
                 .any(|e| matches!(e, Effect::Writes(t) if t == from));
-            if writes_from && !trigger.body.contains(&renamed) {
-                trigger.body.push(renamed.clone());
+            if writes_from && !body.contains(&renamed) {
+                body.push(renamed.clone());
             }
         }
     }
 
     /// Every table a write to `table` may write through triggers, recursively; `None`
     /// when a trigger body does something that cannot be read.
-    fn written_through_triggers(&self, table: &str) -> Option<BTreeSet<String>> {
+    fn written_through_triggers(&mut self, table: &str) -> Option<BTreeSet<String>> {
         let mut written = BTreeSet::new();
         let mut queue = vec![table.to_owned()];
         while let Some(t) = queue.pop() {
             for name in self.by_table.get(&t).into_iter().flatten() {
-                for e in self.triggers.get(name).map_or(&[][..], |tr| &tr.body) {
+                let body = self.triggers.get_mut(name).map(Trigger::body);
+                for e in body.map_or(&[][..], |body| body.as_slice()) {
                     match e {
                         Effect::None => {}
                         Effect::Writes(w) => {
@@ -289,6 +310,7 @@ impl Scope {
                         let trigger = Trigger {
                             table: on.clone(),
                             body: trigger_body_effects(statement),
+                            unread: None,
                         };
                         self.add_trigger(name.clone(), trigger);
                     }
@@ -353,7 +375,7 @@ impl Scope {
         let triggers = self
             .triggers
             .iter()
-            .map(|(name, t)| (name.clone(), (t.table.clone(), t.body.clone())))
+            .map(|(name, t)| (name.clone(), (t.table.clone(), t.clone().body().clone())))
             .collect();
         (edges, triggers)
     }
