@@ -248,9 +248,11 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
     };
     let entries = std::fs::read_dir(dir).map_err(|e| vec![folder_unreadable(display_dir, &e)])?;
     let mut entries = entries
+        .map(|entry| entry.map(|entry| (entry.file_name(), entry)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(cannot_read)?;
-    entries.sort_by_cached_key(std::fs::DirEntry::file_name);
+    // By name, compared as bytes (as `OsString`s compare), each name read once.
+    entries.sort_unstable_by(|(a, _), (b, _)| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
 
     let mut listing = Listing {
         named: Vec::new(),
@@ -258,8 +260,7 @@ fn list(dir: &Path, display_dir: &str) -> Result<Listing, Vec<Diagnostic>> {
         misnamed: Vec::new(),
         folders: Vec::new(),
     };
-    for entry in entries {
-        let os_name = entry.file_name();
+    for (os_name, entry) in entries {
         let lossy = os_name.to_string_lossy();
         let is_dir = entry_is_dir(&entry);
         if let Some(files) = migration_folder(&entry.path(), &lossy, is_dir) {

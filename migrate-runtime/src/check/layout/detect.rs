@@ -127,8 +127,10 @@ fn ambiguous(display_dir: &str, signals: &[Signal]) -> Diagnostic {
 /// or the versions are unpadded sequential numbers of several widths (`1_`, …, `10_`). A native
 /// folder with a typo (`3_c.sql` among `001`, `002`) stays native.
 fn written_for_sqlx(listed: &[(String, bool)]) -> bool {
-    let mut versions = std::collections::BTreeSet::new();
-    let mut widths = std::collections::BTreeSet::new();
+    // A list sorted once and a handful of widths: a set's insertions cost more
+    // than the rest of the detection in the macro's unoptimised build.
+    let mut versions: Vec<Version> = Vec::with_capacity(listed.len());
+    let mut widths: Vec<usize> = Vec::new();
     let (mut padded, mut foreign_name) = (false, false);
     for (name, is_dir) in listed {
         // down files follow their up's name; the ups tell the layout
@@ -154,14 +156,18 @@ fn written_for_sqlx(listed: &[(String, bool)]) -> bool {
         let Ok(version) = digits.parse::<Version>() else {
             return false;
         };
-        if !versions.insert(version) {
-            return false;
+        versions.push(version);
+        if !widths.contains(&digits.len()) {
+            widths.push(digits.len());
         }
-        widths.insert(digits.len());
         padded |= digits.len() > 1 && digits.starts_with('0');
         foreign_name |= !description
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    }
+    versions.sort_unstable();
+    if versions.windows(2).any(|pair| pair[0] == pair[1]) {
+        return false;
     }
     // unpadded sequential numbers (not timestamps, whose widths differing is a mistake)
     foreign_name || (!padded && widths.len() > 1 && widths.iter().all(|&w| w < 10))

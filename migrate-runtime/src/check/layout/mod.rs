@@ -222,7 +222,9 @@ fn entries(dir: &Path, display_dir: &str) -> Result<Vec<(String, bool)>, Vec<Dia
         }
         out.push((name, super::source::entry_is_dir(&entry)));
     }
-    out.sort();
+    // By name (no two entries share one), compared as bytes: the tuples' own
+    // ordering costs twice as much in the macro's unoptimised build.
+    out.sort_unstable_by(|(a, _), (b, _)| a.as_bytes().cmp(b.as_bytes()));
     Ok(out)
 }
 
