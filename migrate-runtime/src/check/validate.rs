@@ -256,7 +256,8 @@ pub(super) fn validate_cached<P: Send>(
             }
             _ => None,
         };
-        let result = result.and_then(|()| whole_set_checks(&conn, &current, options, may_break));
+        let result = result
+            .and_then(|()| whole_set_checks(&conn, &current, options, may_break, scope.as_ref()));
         let (entry, prepared) = match (&result, passing) {
             (Ok(()), Some(passing)) => passing.join().unwrap_or((None, None)),
             (Ok(()), None) => (entry(true), None),
@@ -662,6 +663,7 @@ fn whole_set_checks(
     migrations: &[SourceMigration],
     options: &Options<'_>,
     may_break: bool,
+    scope: Option<&Scope>,
 ) -> Result<(), Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
@@ -669,7 +671,9 @@ fn whole_set_checks(
             format!("cannot check the schema the migrations build: {e}"),
         )
     };
-    if let Some((probe, message)) = schema::first_failure(conn, may_break).map_err(internal)? {
+    let referenced: Option<Vec<&str>> = scope.map(|scope| scope.referenced().collect());
+    let found = schema::first_failure(conn, may_break, referenced.as_deref()).map_err(internal)?;
+    if let Some((probe, message)) = found {
         let blame = schema::blame(migrations, options, &probe).map_err(internal)?;
         return Err(help::whole_set(
             conn, migrations, options, &probe, &message, blame,
