@@ -155,14 +155,9 @@ fn integrity(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 /// foreign key parents, foreign key checks, then the writes that fire triggers or
 /// compute default expressions. Each check runs once over the schema; only a
 /// failure is narrowed down to one object.
-///
-/// `referenced`, when known, is every table the foreign keys reference (lowercase),
-/// from the foreign-key scope kept through the migrations: the keys are read again
-/// only when one of those tables is missing.
 pub(super) fn first_failure(
     conn: &Connection,
     check_integrity: bool,
-    referenced: Option<&[&str]>,
 ) -> rusqlite::Result<Option<(Probe, String)>> {
     let fails = |probe: Probe| match probe.state(conn) {
         State::Fails(message) => Some((probe, message)),
@@ -195,25 +190,21 @@ pub(super) fn first_failure(
             return Ok(Some((Probe::View(name), sqlite_message(&e).0)));
         }
     }
-    let dangling: Option<(String, String, String)> =
-        if referenced.is_some_and(|referenced| !missing_table(conn, referenced).unwrap_or(true)) {
-            None
-        } else {
-            conn.prepare(concat!(
-                // `NOT IN` a list read once: a subquery per foreign key would scan the
-                // schema once per key.
-                "SELECT m.name, f.\"from\", f.\"table\" FROM sqlite_schema AS m
+    let dangling: Option<(String, String, String)> = conn
+        .prepare(concat!(
+            // `NOT IN` a list read once: a subquery per foreign key would scan the
+            // schema once per key.
+            "SELECT m.name, f.\"from\", f.\"table\" FROM sqlite_schema AS m
              JOIN pragma_foreign_key_list(m.name) AS f
              WHERE m.type = 'table' AND ",
-                crate::foreign_keys::declares_keys!("m"),
-                " AND lower(f.\"table\") NOT IN
+            crate::foreign_keys::declares_keys!("m"),
+            " AND lower(f.\"table\") NOT IN
                  (SELECT lower(p.name) FROM sqlite_schema AS p WHERE p.type = 'table')
              ORDER BY m.rowid",
-            ))?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .next()
-            .transpose()?
-        };
+        ))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .next()
+        .transpose()?;
     if let Some((child, column, parent)) = dangling {
         let message = format!("no such table: {parent}");
         return Ok(Some((
@@ -270,30 +261,6 @@ pub(super) fn first_failure(
         }
     }
     Ok(None)
-}
-
-/// Whether one of the `tables` (lowercase) is not a table of the schema. One query:
-/// reading every table's foreign keys (`pragma_foreign_key_list`) to find one that
-/// references a missing table took 14 million instructions for the 700 tables with
-/// keys of a 1,000-migration set, unoptimised.
-fn missing_table(conn: &Connection, tables: &[&str]) -> rusqlite::Result<bool> {
-    if tables.is_empty() {
-        return Ok(false);
-    }
-    let mut sql = String::from("SELECT 1 FROM (VALUES ");
-    for (i, table) in tables.iter().enumerate() {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str("('");
-        sql.push_str(&table.replace('\'', "''"));
-        sql.push_str("')");
-    }
-    sql.push_str(
-        ") AS r WHERE r.column1 NOT IN
-             (SELECT lower(name) FROM sqlite_schema WHERE type = 'table') LIMIT 1",
-    );
-    conn.prepare(&sql)?.exists([])
 }
 
 /// The triggers, and the tables that may have a default expression: their text has
@@ -497,57 +464,6 @@ impl<'m> Place<'m> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::foreign_keys::Scope;
-
-    /// With the foreign-key scope's referenced tables, the whole-set checks find the
-    /// same first failure as when every table's keys are read: generated schemas
-    /// whose keys reference present and missing tables, in any case, with quotes.
-    #[test]
-    fn the_referenced_tables_find_the_same_missing_parent() {
-        let mut rng = fastrand::Rng::with_seed(11);
-        let names = ["a", "B", "c'q", "Dd", "e e", "f\"g"];
-        let quoted = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
-        let mut missing = 0;
-        for case in 0..80 {
-            let conn = Connection::open_in_memory().unwrap();
-            for (i, name) in names.iter().enumerate() {
-                if rng.bool() {
-                    let parent = names[rng.usize(..names.len())];
-                    // Spelled in another case at times: SQLite's names ignore it.
-                    let parent = if rng.bool() {
-                        parent.to_uppercase()
-                    } else {
-                        parent.to_owned()
-                    };
-                    let key = if rng.bool() {
-                        format!(", k{i} INTEGER REFERENCES {}(id)", quoted(&parent))
-                    } else {
-                        String::new()
-                    };
-                    conn.execute_batch(&format!(
-                        "CREATE TABLE {} (id INTEGER PRIMARY KEY{key});",
-                        quoted(name)
-                    ))
-                    .unwrap();
-                }
-            }
-            let scope = Scope::load(&conn).unwrap();
-            let referenced: Vec<&str> = scope.referenced().collect();
-            let full = first_failure(&conn, false, None).unwrap();
-            missing += usize::from(matches!(full, Some((Probe::Parent { .. }, _))));
-            assert_eq!(
-                first_failure(&conn, false, Some(&referenced)).unwrap(),
-                full,
-                "case {case}"
-            );
-        }
-        assert!(missing > 10, "{missing} cases with a missing parent");
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE \"it's\" (x);").unwrap();
-        assert!(!missing_table(&conn, &[]).unwrap());
-        assert!(!missing_table(&conn, &["it's"]).unwrap());
-        assert!(missing_table(&conn, &["it's", "other"]).unwrap());
-    }
 
     /// The event is the first `INSERT`, `UPDATE` or `DELETE` keyword of the header,
     /// whatever the trigger's name, comments, case or body.

@@ -256,8 +256,7 @@ pub(super) fn validate_cached<P: Send>(
             }
             _ => None,
         };
-        let result = result
-            .and_then(|()| whole_set_checks(&conn, &current, options, may_break, scope.as_ref()));
+        let result = result.and_then(|()| whole_set_checks(&conn, &current, options, may_break));
         let (entry, prepared) = match (&result, passing) {
             (Ok(()), Some(passing)) => passing.join().unwrap_or((None, None)),
             (Ok(()), None) => (entry(true), None),
@@ -663,7 +662,6 @@ fn whole_set_checks(
     migrations: &[SourceMigration],
     options: &Options<'_>,
     may_break: bool,
-    scope: Option<&Scope>,
 ) -> Result<(), Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
@@ -671,9 +669,7 @@ fn whole_set_checks(
             format!("cannot check the schema the migrations build: {e}"),
         )
     };
-    let referenced: Option<Vec<&str>> = scope.map(|scope| scope.referenced().collect());
-    let found = schema::first_failure(conn, may_break, referenced.as_deref()).map_err(internal)?;
-    if let Some((probe, message)) = found {
+    if let Some((probe, message)) = schema::first_failure(conn, may_break).map_err(internal)? {
         let blame = schema::blame(migrations, options, &probe).map_err(internal)?;
         return Err(help::whole_set(
             conn, migrations, options, &probe, &message, blame,

@@ -60,12 +60,6 @@ pub(crate) struct Scope {
 }
 
 impl Scope {
-    /// Every table a foreign key references, lowercase (as SQLite's `lower`).
-    #[cfg(feature = "check")]
-    pub fn referenced(&self) -> impl Iterator<Item = &str> {
-        self.children.keys().map(String::as_str)
-    }
-
     /// Reads every foreign key and trigger of the database.
     pub fn load(conn: &Connection) -> rusqlite::Result<Self> {
         let mut scope = Self::default();
