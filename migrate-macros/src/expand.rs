@@ -8,21 +8,22 @@ use proc_macro::{Span, TokenStream};
 
 use crate::input::{Error, Input};
 
-/// Expands `migrations!(…)` (see [`Input`]).
-pub fn migrations(input: TokenStream) -> Result<TokenStream, Vec<Error>> {
+/// Expands `migrations!(…)` (see [`Input`]) to Rust source text, which the macro
+/// hands to the compiler's own lexer.
+pub fn migrations_text(input: TokenStream) -> Result<String, Vec<Error>> {
     let input = Input::parse(input).map_err(|e| vec![e])?;
     expand(&input)
 }
 
 /// The error for emitted text that does not lex, which would be a bug of the macro.
-fn emit_error(e: &dyn std::fmt::Display) -> Error {
+pub fn emit_error(e: &dyn std::fmt::Display) -> Error {
     Error::new(
         Span::call_site(),
         format!("migrate: cannot emit the migrations ({e}); please report this"),
     )
 }
 
-fn expand(input: &Input) -> Result<TokenStream, Vec<Error>> {
+fn expand(input: &Input) -> Result<String, Vec<Error>> {
     let relative = &input.dir;
     let span = input.dir_span;
     if Path::new(relative).is_absolute() {
@@ -55,26 +56,17 @@ fn expand(input: &Input) -> Result<TokenStream, Vec<Error>> {
         downs: input.downs,
         deploy_safety: input.deploy_safety,
     };
-    // Emitted while the whole-set checks run, handed to the compiler's lexer while
-    // the build cache's entry is written.
-    let emitted = |migrations: &[SourceMigration]| emit(migrations, &options, &dir);
-    check::check_dir_then(
-        &dir,
-        relative,
-        &options,
-        &emitted,
-        |checked| match checked {
-            Ok((_, text)) => text.parse().map_err(|e| vec![emit_error(&e)]),
-            Err(diagnostics) if diagnostics.is_empty() => Err(vec![Error::new(
-                span,
-                "the migrations could not be checked",
-            )]),
-            Err(diagnostics) => Err(diagnostics
-                .iter()
-                .map(|d| Error::new(span, d.to_string()))
-                .collect()),
-        },
-    )
+    match check::check_dir_opts(&dir, relative, &options) {
+        Ok(migrations) => Ok(emit(&migrations, &options, &dir)),
+        Err(diagnostics) if diagnostics.is_empty() => Err(vec![Error::new(
+            span,
+            "the migrations could not be checked",
+        )]),
+        Err(diagnostics) => Err(diagnostics
+            .iter()
+            .map(|d| Error::new(span, d.to_string()))
+            .collect()),
+    }
 }
 
 /// The `Migrations` expression, with an `include_bytes!` per file so that editing one rebuilds.
@@ -136,11 +128,7 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path
 fn rebuild_markers(out: &mut String, migrations: &[SourceMigration]) {
     out.push_str("#[allow(dead_code)] fn _rebuild_when_edited() {");
     for m in migrations {
-        let _ = write!(
-            out,
-            "::core::include_bytes!({:?});",
-            m.path.to_string_lossy()
-        );
+        let _ = write!(out, "::core::include_bytes!({:?});", m.path.to_string_lossy());
         let other = match (&m.down, &m.irreversible) {
             (Some(down), _) => Some(&down.path),
             (None, Some(unused)) => Some(&unused.path),
@@ -265,8 +253,7 @@ mod tests {
         let quoted = |file: &str| format!("{:?}", dir.path().join(file).to_string_lossy());
         for file in ["1_a.up.sql", "1_a.down.sql", "2_b.up.sql", "2_b.down.sql"] {
             assert_eq!(
-                out.matches(&format!("include_bytes!({});", quoted(file)))
-                    .count(),
+                out.matches(&format!("include_bytes!({});", quoted(file))).count(),
                 1,
                 "{file}: {out}"
             );

@@ -11,5 +11,10 @@ mod track;
 /// See the `migrate` crate's documentation.
 #[proc_macro]
 pub fn migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    expand::migrations(input).unwrap_or_else(|errors| input::fallback(&errors))
+    match expand::migrations_text(input) {
+        Ok(text) => text
+            .parse()
+            .unwrap_or_else(|e| input::fallback(&[expand::emit_error(&e)])),
+        Err(errors) => input::fallback(&errors),
+    }
 }

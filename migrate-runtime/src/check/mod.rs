@@ -167,56 +167,25 @@ pub fn check_dir_opts(
     display_dir: &str,
     options: &Options<'_>,
 ) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
-    check_dir_then(dir, display_dir, options, &|_| (), |result| {
-        result.map(|(migrations, ())| migrations)
-    })
-}
-
-/// [`check_dir_opts`], with what the caller does with the set: `prepare` makes
-/// something of the set as it is returned, and `then` is handed the set and that.
-///
-/// `prepare` runs on another thread while the whole-set checks run (what it made
-/// is dropped if they fail), else on this one after them; `then` runs while the
-/// build cache's entry may still be being written on another thread, and what it
-/// returns is returned once the entry is written. The macro emits the set in
-/// `prepare` (5 ms for 1,000 migrations, against 10 for the whole-set checks) and
-/// hands it to the compiler's lexer in `then`.
-pub fn check_dir_then<P: Send, T>(
-    dir: &Path,
-    display_dir: &str,
-    options: &Options<'_>,
-    prepare: &(dyn Fn(&[SourceMigration]) -> P + Sync),
-    then: impl FnOnce(Result<(Vec<SourceMigration>, P), Vec<Diagnostic>>) -> T,
-) -> T {
     let display_dir = match display_dir.trim_end_matches('/') {
         "" => ".",
         trimmed => trimmed,
     };
     let unneeded = ahead::Unneeded::default();
-    std::thread::scope(|threads| {
-        then(check_dir_in(
-            dir,
-            display_dir,
-            options,
-            prepare,
-            &unneeded,
-            threads,
-        ))
-    })
+    std::thread::scope(|threads| check_dir_in(dir, display_dir, options, &unneeded, threads))
 }
 
 /// [`check_dir_opts`], reading the build cache's entry and restoring its longest
 /// checkpoint on another of the `threads` while this one detects the layout and
 /// reads the files: the two halves of an incremental check take about as long, and
 /// the build runs the macro alone.
-fn check_dir_in<'scope, P: Send>(
+fn check_dir_in<'scope>(
     dir: &'scope Path,
     display_dir: &'scope str,
     options: &'scope Options<'_>,
-    prepare: &(dyn Fn(&[SourceMigration]) -> P + Sync),
     unneeded: &'scope ahead::Unneeded,
     threads: &'scope std::thread::Scope<'scope, '_>,
-) -> Result<(Vec<SourceMigration>, P), Vec<Diagnostic>> {
+) -> Result<Vec<SourceMigration>, Vec<Diagnostic>> {
     let _read_once = read_once::ReadOnce::start();
     // Whichever way this returns (a problem found in the files included), the
     // restore ahead is not waited for beyond the step it is in.
@@ -258,11 +227,10 @@ fn check_dir_in<'scope, P: Send>(
         unneeded,
         threads,
     });
-    let validated =
-        validate::validate_cached(&migrations, options, cache, lenient, ahead, Some(prepare))
-            .map_err(|d| vec![layout::tagged(d, layout)])?;
-    for (m, changes) in migrations.iter_mut().zip(&validated.changes) {
-        m.changes.clone_from(changes);
+    let validated = validate::validate_cached(&migrations, options, cache, lenient, ahead)
+        .map_err(|d| vec![layout::tagged(d, layout)])?;
+    for (m, changes) in migrations.iter_mut().zip(validated.changes) {
+        m.changes = changes;
     }
     let problems = deploy::check(&migrations, options.deploy_safety);
     if !problems.is_empty() {
@@ -271,13 +239,16 @@ fn check_dir_in<'scope, P: Send>(
             .map(|d| layout::tagged(d, layout))
             .collect());
     }
-    // Prepared while the whole-set checks ran, from the same set.
-    if let Some(prepared) = validated.prepared {
-        return Ok(prepared);
+    for (index, reason) in validated.unproven {
+        let m = &mut migrations[index];
+        if let Some(down) = m.down.take() {
+            m.irreversible = Some(crate::source::UnusedDown {
+                path: down.path,
+                reason,
+            });
+        }
     }
-    validate::finish_set(&mut migrations, &validated.changes, &validated.unproven);
-    let prepared = prepare(&migrations);
-    Ok((migrations, prepared))
+    Ok(migrations)
 }
 
 /// Migrations made from texts, numbered from 1, as `read_dir` would make them.

@@ -86,7 +86,7 @@ pub fn validate_with(
         .cache
         .zip(folder)
         .and_then(|(dir, folder)| Cache::open(dir, folder, false, options));
-    validate_cached::<()>(migrations, options, cache, false, None, None).map(drop)
+    validate_cached(migrations, options, cache, false, None).map(drop)
 }
 
 /// [`validate_with`], using and updating the build cache's entry for the folder,
@@ -96,14 +96,13 @@ pub fn validate_with(
 /// the validation: the migration is validated again without it, and it is returned
 /// with the problem, as (index, diagnostic), so that the caller marks the migration
 /// irreversible.
-pub(super) fn validate_cached<P: Send>(
+pub(super) fn validate_cached(
     migrations: &[SourceMigration],
     options: &Options<'_>,
     mut cache: Option<Cache>,
     lenient_downs: bool,
     mut ahead: Option<Ahead<'_, '_>>,
-    prepare: Option<&Prepare<'_, P>>,
-) -> Result<Validated<P>, Diagnostic> {
+) -> Result<Validated, Diagnostic> {
     let internal = |e: rusqlite::Error| {
         Diagnostic::new(
             "migrations",
@@ -113,8 +112,6 @@ pub(super) fn validate_cached<P: Send>(
     if let Some(cache) = &mut cache {
         cache.compare(migrations, lenient_downs);
     }
-    // The scope the entry is written in, when the caller has one.
-    let after = ahead.as_ref().map(|ahead| ahead.threads);
     let mut start = 0;
     let mut resumed = None;
     let mut changes: Vec<Vec<Change>> = vec![Vec::new(); migrations.len()];
@@ -130,11 +127,7 @@ pub(super) fn validate_cached<P: Send>(
                 *c = cache.take_changes(i);
             }
             let unproven = cache.unproven(migrations.len());
-            return Ok(Validated {
-                unproven,
-                changes,
-                prepared: None,
-            });
+            return Ok(Validated { unproven, changes });
         }
         if let Some(len) = cache.best() {
             let warm = ahead.take().and_then(Ahead::join);
@@ -231,113 +224,45 @@ pub(super) fn validate_cached<P: Send>(
     for (i, reason) in &unproven {
         reasons[*i].clone_from(reason);
     }
-    // And the caller's work on the set as it is returned if they pass (the macro
-    // emits it), after the entry, on the same thread.
-    let (result, entry, prepared) = std::thread::scope(|threads| {
+    let result = std::thread::scope(|threads| {
         let entry = |validated| {
             let cache = cache.as_ref()?;
             cache.entry(migrations, &changes, &reasons, start, &captured, validated)
         };
-        let (has_cache, changes, unproven) = (cache.is_some(), &changes, &unproven);
-        let ahead = move || {
-            let entry = has_cache.then(|| entry(true)).flatten();
-            let prepared = prepare.map(|prepare| {
-                let mut checked = migrations.to_vec();
-                finish_set(&mut checked, changes, unproven);
-                let prepared = prepare(&checked);
-                (checked, prepared)
-            });
-            (entry, prepared)
-        };
-        // Without a thread (none could be started), the caller prepares after.
-        let passing = match &result {
-            Ok(()) if has_cache || prepare.is_some() => {
-                helper_thread().spawn_scoped(threads, ahead).ok()
-            }
+        // Without a thread (none could be started), this one does it all.
+        let passing = match (&result, &cache) {
+            (Ok(()), Some(_)) => helper_thread()
+                .spawn_scoped(threads, move || entry(true))
+                .ok(),
             _ => None,
         };
         let result = result.and_then(|()| whole_set_checks(&conn, &current, options, may_break));
-        let (entry, prepared) = match (&result, passing) {
-            (Ok(()), Some(passing)) => passing.join().unwrap_or((None, None)),
-            (Ok(()), None) => (entry(true), None),
-            (Err(_), _) => (entry(false), None),
+        // While this thread writes the entry (without a cache there is nothing to
+        // overlap).
+        if cache.is_some() {
+            let _ = helper_thread().spawn_scoped(threads, move || drop((conn, scope)));
+        }
+        let entry = match (&result, passing) {
+            (Ok(()), Some(passing)) => passing.join().ok().flatten(),
+            (Ok(()), None) => entry(true),
+            (Err(_), _) => entry(false),
         };
-        (result, entry, prepared)
+        if let (Some(cache), Some(entry)) = (&cache, entry) {
+            cache.write(&entry);
+        }
+        result
     });
-    finish(cache, entry, (conn, scope), after);
-    result.map(|()| Validated {
-        unproven,
-        changes,
-        prepared,
-    })
-}
-
-/// What the caller of a check does with the set it returns, given ahead of time
-/// (see [`check_dir_then`](super::check_dir_then)).
-pub(super) type Prepare<'a, P> = dyn Fn(&[SourceMigration]) -> P + Sync + 'a;
-
-/// The set as a check returns it: with each migration's `changes`, and the down
-/// scripts that fail the proof (`unproven`, by index, with why) left out, their
-/// migrations irreversible.
-pub(super) fn finish_set(
-    migrations: &mut [SourceMigration],
-    changes: &[Vec<Change>],
-    unproven: &[(usize, String)],
-) {
-    for (m, changes) in migrations.iter_mut().zip(changes) {
-        m.changes.clone_from(changes);
-    }
-    for (index, reason) in unproven {
-        let m = &mut migrations[*index];
-        if let Some(down) = m.down.take() {
-            m.irreversible = Some(crate::source::UnusedDown {
-                path: down.path,
-                reason: reason.clone(),
-            });
-        }
-    }
-}
-
-/// Writes the cache's `entry` and frees the validation's database: on two threads
-/// of `after` (the caller's scope, which then goes on, the macro to emit the
-/// set, and joins them at its end), else on two threads joined here. The database
-/// is freed on this thread when nothing is written.
-fn finish<'scope>(
-    cache: Option<Cache>,
-    entry: Option<Vec<u8>>,
-    database: (Connection, Option<Scope>),
-    after: Option<&'scope std::thread::Scope<'scope, '_>>,
-) {
-    let Some((cache, entry)) = cache.zip(entry) else {
-        drop(database);
-        return;
-    };
-    let (drop_it, write_it) = (move || drop(database), move || cache.write(&entry));
-    match after {
-        // A thread that cannot be started drops its work: the entry is not written
-        // (the next build validates more), the database is freed.
-        Some(after) => {
-            let _ = helper_thread().spawn_scoped(after, drop_it);
-            let _ = helper_thread().spawn_scoped(after, write_it);
-        }
-        None => std::thread::scope(|threads| {
-            let _ = helper_thread().spawn_scoped(threads, drop_it);
-            write_it();
-        }),
-    }
+    result.map(|()| Validated { unproven, changes })
 }
 
 /// What a validation found besides problems.
-pub(super) struct Validated<P> {
+pub(super) struct Validated {
     /// The migrations whose down scripts do not pass the proof (with lenient
     /// downs), by index, with why they never run (the migration's irreversible
     /// reason).
     pub(super) unproven: Vec<(usize, String)>,
     /// Each migration's schema changes, classified.
     pub(super) changes: Vec<Vec<Change>>,
-    /// The set as it is returned and what the caller prepared from it, when that
-    /// was done while the whole-set checks ran.
-    pub(super) prepared: Option<(Vec<SourceMigration>, P)>,
 }
 
 /// Why a validation stopped.
