@@ -128,7 +128,11 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path
 fn rebuild_markers(out: &mut String, migrations: &[SourceMigration]) {
     out.push_str("#[allow(dead_code)] fn _rebuild_when_edited() {");
     for m in migrations {
-        let _ = write!(out, "::core::include_bytes!({:?});", m.path.to_string_lossy());
+        let _ = write!(
+            out,
+            "::core::include_bytes!({:?});",
+            m.path.to_string_lossy()
+        );
         let other = match (&m.down, &m.irreversible) {
             (Some(down), _) => Some(&down.path),
             (None, Some(unused)) => Some(&unused.path),
@@ -253,7 +257,8 @@ mod tests {
         let quoted = |file: &str| format!("{:?}", dir.path().join(file).to_string_lossy());
         for file in ["1_a.up.sql", "1_a.down.sql", "2_b.up.sql", "2_b.down.sql"] {
             assert_eq!(
-                out.matches(&format!("include_bytes!({});", quoted(file))).count(),
+                out.matches(&format!("include_bytes!({});", quoted(file)))
+                    .count(),
                 1,
                 "{file}: {out}"
             );
