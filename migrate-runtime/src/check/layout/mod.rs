@@ -222,9 +222,12 @@ fn entries(dir: &Path, display_dir: &str) -> Result<Vec<(String, bool)>, Vec<Dia
         }
         out.push((name, super::source::entry_is_dir(&entry)));
     }
-    // By name (no two entries share one), compared as bytes: the tuples' own
-    // ordering costs twice as much in the macro's unoptimised build.
-    out.sort_unstable_by(|(a, _), (b, _)| a.as_bytes().cmp(b.as_bytes()));
+    // The tuples' order (two names not UTF-8 may read the same), with the names
+    // compared as bytes: the tuples' own comparison costs twice as much in the
+    // macro's unoptimised build.
+    out.sort_unstable_by(|(a, a_dir), (b, b_dir)| {
+        a.as_bytes().cmp(b.as_bytes()).then(a_dir.cmp(b_dir))
+    });
     Ok(out)
 }
 
