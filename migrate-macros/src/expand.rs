@@ -128,17 +128,12 @@ fn emit(migrations: &[SourceMigration], options: &check::Options<'_>, dir: &Path
 fn rebuild_markers(out: &mut String, migrations: &[SourceMigration]) {
     out.push_str("#[allow(dead_code)] fn _rebuild_when_edited() {");
     for m in migrations {
-        let _ = write!(
-            out,
-            "::core::include_bytes!({:?});",
-            m.path.to_string_lossy()
-        );
         let other = match (&m.down, &m.irreversible) {
             (Some(down), _) => Some(&down.path),
             (None, Some(unused)) => Some(&unused.path),
             (None, None) => None,
         };
-        if let Some(path) = other.filter(|path| **path != m.path) {
+        for path in std::iter::once(&m.path).chain(other.filter(|path| **path != m.path)) {
             let _ = write!(out, "::core::include_bytes!({:?});", path.to_string_lossy());
         }
     }
